@@ -1,0 +1,1 @@
+"""Published clinical instruments, blood pressure and growth references: pure functions, sources cited."""
