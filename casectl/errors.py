@@ -1,0 +1,98 @@
+"""The errors casectl reports to a person, and the exit code each one ends the program with.
+
+Every failure a user can cause is a `CasectlError`; the CLI catches them in one place, prints
+the message (one sentence: what is wrong, where, what to do) and exits with the error's code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """Exit codes; the README's table is written from this list."""
+
+    OK = 0
+    PROBLEMS_FOUND = 1  # `check` found invalid case files
+    USAGE = 2  # bad command-line usage (unknown option, missing argument)
+    OVERDUE = 3  # `review --exit-code`: something is overdue
+    NOT_FOUND = 4  # no such case, file or data directory
+    INVALID = 5  # the input or a case file failed validation
+    STAGE_ORDER = 6  # a stage needs an earlier stage first, or the case is closed
+    LOCKED = 7  # another casectl process is writing the case
+    CONFIG = 8  # the config file is invalid
+    UNSAFE = 9  # a case id or path that could leave the data directory
+    EXTERNAL = 10  # git or $EDITOR is missing or failed
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class CasectlError(Exception):
+    """Base of every error shown to the user as one sentence."""
+
+    exit_status: ExitStatus = ExitStatus.INVALID
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CaseNotFound(CasectlError):
+    exit_status = ExitStatus.NOT_FOUND
+
+
+class InvalidInput(CasectlError):
+    """Input given on the command line or in a `--from` file is not valid."""
+
+    exit_status = ExitStatus.INVALID
+
+
+class Problem:
+    """One validation problem, located as precisely as the source allows."""
+
+    __slots__ = ("field", "line", "message", "path")
+
+    def __init__(self, path: str, line: int | None, field: str | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        return f"{where}: {what}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"file": self.path, "line": self.line, "field": self.field, "message": self.message}
+
+
+class InvalidCaseFile(CasectlError):
+    """A case file (or the case a command would write) does not validate."""
+
+    exit_status = ExitStatus.INVALID
+
+    def __init__(self, problems: list[Problem], hint: str = "") -> None:
+        self.problems = problems
+        first = str(problems[0]) if problems else "invalid case file"
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(f"{first}{more}{hint}")
+
+
+class StageOrderError(CasectlError):
+    exit_status = ExitStatus.STAGE_ORDER
+
+
+class CaseLocked(CasectlError):
+    exit_status = ExitStatus.LOCKED
+
+
+class ConfigError(CasectlError):
+    exit_status = ExitStatus.CONFIG
+
+
+class UnsafePath(CasectlError):
+    exit_status = ExitStatus.UNSAFE
+
+
+class ExternalToolError(CasectlError):
+    exit_status = ExitStatus.EXTERNAL

@@ -1,0 +1,118 @@
+"""The case: one client, their family and care team, and the records of every stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from pydantic import Field
+
+from casectl.models.base import Record
+from casectl.models.people import CareTeamMember, Client, Consent, FamilyMember
+from casectl.models.records import (
+    Appointment,
+    Assessment,
+    CarePlan,
+    Coordination,
+    Evaluation,
+    FollowUp,
+    Referral,
+    RiskAssessment,
+    Screening,
+    StatusChange,
+)
+from casectl.models.vocab import AppointmentStatus, CaseStatus, ReferralStatus
+
+SCHEMA_VERSION = 1
+# Letters, digits, dot, dash and underscore; starts with a letter or digit. Nothing that could
+# name a parent directory, a hidden file or an absolute path.
+CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+# The stage sections, in the order of the process and of the file.
+STAGE_SECTIONS: dict[str, str] = {
+    "screen": "screening",
+    "assess": "assessments",
+    "risk": "risk_assessments",
+    "plan": "care_plans",
+    "implement": "coordination",
+    "follow-up": "follow_ups",
+    "evaluate": "evaluations",
+}
+
+
+class Case(Record):
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(pattern=CASE_ID.pattern)
+    status: CaseStatus = "open"
+    opened: dt.date
+    closed: dt.date | None = None
+    closed_reason: str | None = None
+    transferred_to: str | None = None
+    case_manager: str = Field(min_length=1)
+    client: Client
+    family: list[FamilyMember] = Field(default_factory=list)
+    care_team: list[CareTeamMember] = Field(default_factory=list)
+    consents: list[Consent] = Field(default_factory=list)
+    status_history: list[StatusChange] = Field(default_factory=list)
+    screening: list[Screening] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=list)
+    risk_assessments: list[RiskAssessment] = Field(default_factory=list)
+    care_plans: list[CarePlan] = Field(default_factory=list)
+    coordination: list[Coordination] = Field(default_factory=list)
+    follow_ups: list[FollowUp] = Field(default_factory=list)
+    evaluations: list[Evaluation] = Field(default_factory=list)
+
+    # --- what the records add up to (derived, never stored) ---
+
+    @property
+    def current_plan(self) -> CarePlan | None:
+        return self.care_plans[-1] if self.care_plans else None
+
+    @property
+    def current_risk(self) -> RiskAssessment | None:
+        return self.risk_assessments[-1] if self.risk_assessments else None
+
+    @property
+    def last_assessment(self) -> Assessment | None:
+        return self.assessments[-1] if self.assessments else None
+
+    @property
+    def last_follow_up(self) -> FollowUp | None:
+        return max(self.follow_ups, key=lambda f: f.date) if self.follow_ups else None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in ("closed", "transferred")
+
+    def people(self) -> dict[str, str]:
+        """Every handle a record may name, with the person's name: client, family, care team."""
+        named = {"client": self.client.name, "case-manager": self.case_manager}
+        named.update({m.id: m.name for m in self.family})
+        named.update({m.id: m.name for m in self.care_team})
+        return named
+
+    def referrals(self) -> dict[str, tuple[Referral, ReferralStatus, dt.date]]:
+        """Each referral with its current status and the date of its last change."""
+        found: dict[str, tuple[Referral, ReferralStatus, dt.date]] = {}
+        for record in self.coordination:
+            for ref in record.referrals:
+                found[ref.id] = (ref, ref.status, record.date)
+            for update in record.referral_updates:
+                if update.referral in found:
+                    ref, _, _ = found[update.referral]
+                    found[update.referral] = (ref, update.status, record.date)
+        return found
+
+    def appointments(self) -> dict[str, tuple[Appointment, AppointmentStatus]]:
+        """Each appointment with its current status."""
+        found: dict[str, tuple[Appointment, AppointmentStatus]] = {}
+        for record in self.coordination:
+            for appt in record.appointments:
+                found[appt.id] = (appt, appt.status)
+            for update in record.appointment_updates:
+                if update.appointment in found:
+                    found[update.appointment] = (found[update.appointment][0], update.status)
+        return found
+
+    def goal_ids(self) -> set[str]:
+        return {g.id for plan in self.care_plans for g in plan.goals}

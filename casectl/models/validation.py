@@ -1,0 +1,271 @@
+"""Validating a whole case: field rules from the models, then the rules that span the file.
+
+`validate_case` is the one gate every write and every `check` goes through. Problems come back
+with their location in the data (a tuple path) so that the store can name the file line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from casectl.models.case import Case
+from casectl.models.people import CareTeamMember, FamilyMember
+from casectl.models.vocab import CLOSED_REFERRAL, REFERRAL_ORDER
+
+Loc = tuple[str | int, ...]
+
+
+class CaseInvalid(Exception):
+    """The data is not a valid case; `problems` lists each (location, message)."""
+
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+        super().__init__("; ".join(f"{format_loc(loc)}: {msg}" for loc, msg in problems))
+        self.problems = problems
+
+
+def format_loc(loc: Iterable[str | int]) -> str:
+    """`("care_plans", 0, "goals", 1, "id")` → `care_plans[0].goals[1].id`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """Pydantic's message, reworded where a case manager would not follow it."""
+    kind = error["type"]
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key (misspelt? keys of your own must start with x-)"
+    if kind == "missing":
+        return "is required but missing"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"{given!r} is not a real date; use YYYY-MM-DD"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{given!r} is not one of {expected}"
+    if kind == "string_pattern_mismatch":
+        return f"{given!r} may hold only lower-case letters, digits and dashes"
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return f"{given!r} is out of range: {error['msg'].lower()}"
+    return f"{error['msg']} (got {given!r})" if given is not None else str(error["msg"])
+
+
+def validate_case(data: Mapping[str, Any], *, today: dt.date) -> Case:
+    """Validate plain case data and return the Case, or raise CaseInvalid with every problem."""
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        problems = [(tuple(err["loc"]), _message(err)) for err in exc.errors()]
+        raise CaseInvalid(problems) from None
+    problems = list(_cross_checks(case, today))
+    if problems:
+        raise CaseInvalid(problems)
+    return case
+
+
+def _cross_checks(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
+    yield from _dates(case, today)
+    yield from _status(case)
+    yield from _handles(case)
+    yield from _plans(case)
+    yield from _coordination(case, today)
+    yield from _follow_ups(case)
+    yield from _evaluations(case)
+
+
+def _future(day: dt.date, today: dt.date) -> str:
+    return f"{day.isoformat()} is in the future (today is {today.isoformat()})"
+
+
+def _dates(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
+    if case.client.dob > today:
+        yield ("client", "dob"), "date of birth " + _future(case.client.dob, today)
+    if case.opened > today:
+        yield ("opened",), "the case opening date " + _future(case.opened, today)
+    if case.client.dob > case.opened:
+        yield ("client", "dob"), "date of birth is after the date the case was opened"
+    if case.closed and case.closed < case.opened:
+        yield ("closed",), "the case is closed before it was opened"
+    sections: dict[str, Iterable[Any]] = {
+        "status_history": case.status_history,
+        "consents": case.consents,
+        "screening": case.screening,
+        "assessments": case.assessments,
+        "risk_assessments": case.risk_assessments,
+        "care_plans": case.care_plans,
+        "coordination": case.coordination,
+        "follow_ups": case.follow_ups,
+        "evaluations": case.evaluations,
+    }
+    for name, records in sections.items():
+        for i, record in enumerate(records):
+            if record.date > today:
+                yield (name, i, "date"), "a record of what happened " + _future(record.date, today)
+
+
+def _status(case: Case) -> Iterable[tuple[Loc, str]]:
+    if case.status == "closed":
+        if case.closed is None:
+            yield ("closed",), "a closed case needs the date it was closed"
+        if not case.closed_reason:
+            yield ("closed_reason",), "a closed case needs the reason it was closed"
+    elif case.status == "transferred":
+        if not case.transferred_to:
+            yield ("transferred_to",), "a transferred case needs the manager or service it went to"
+    elif case.closed is not None:
+        yield ("closed",), f"a case with status {case.status} has a closing date; remove it"
+
+
+def _handles(case: Case) -> Iterable[tuple[Loc, str]]:
+    seen: set[str] = {"client", "case-manager"}
+    groups: tuple[tuple[str, Sequence[FamilyMember | CareTeamMember]], ...] = (
+        ("family", case.family),
+        ("care_team", case.care_team),
+    )
+    for section, members in groups:
+        for i, member in enumerate(members):
+            if member.id in seen:
+                yield (section, i, "id"), f"the id {member.id!r} is used twice in this case"
+            seen.add(member.id)
+    family = {"client"} | {m.id for m in case.family}
+    for i, consent in enumerate(case.consents):
+        if consent.given_by not in family:
+            yield (
+                ("consents", i, "given_by"),
+                f"{consent.given_by!r} is not the client or a family member of this case",
+            )
+
+
+def _unknown(handle: str, kind: str, known: Iterable[str]) -> str:
+    names = ", ".join(sorted(known))
+    return f"{handle!r} is not {kind} of this case (known: {names})"
+
+
+def _plans(case: Case) -> Iterable[tuple[Loc, str]]:
+    people = case.people()
+    deciders = {"client"} | {m.id for m in case.family}
+    for p, plan in enumerate(case.care_plans):
+        goals: set[str] = set()
+        for g, goal in enumerate(plan.goals):
+            if goal.id in goals:
+                yield ("care_plans", p, "goals", g, "id"), f"goal id {goal.id!r} is used twice"
+            goals.add(goal.id)
+        ids: set[str] = set()
+        for n, item in enumerate(plan.interventions):
+            loc: Loc = ("care_plans", p, "interventions", n)
+            if item.id in ids:
+                yield (*loc, "id"), f"intervention id {item.id!r} is used twice"
+            ids.add(item.id)
+            if item.owner not in people:
+                yield (*loc, "owner"), _unknown(item.owner, "on the care team", people)
+            if item.goal is not None and item.goal not in goals:
+                yield (*loc, "goal"), _unknown(item.goal, "a goal", goals)
+            if item.due is None and not item.frequency:
+                yield loc, "an intervention needs a due date or a frequency"
+        for s, slot in enumerate(plan.schedule):
+            if slot.who is not None and slot.who not in people:
+                yield (
+                    ("care_plans", p, "schedule", s, "who"),
+                    _unknown(slot.who, "a person", people),
+                )
+        for a, who in enumerate(plan.agreed_by):
+            if who not in deciders:
+                yield (
+                    ("care_plans", p, "agreed_by", a),
+                    _unknown(who, "the client or a family member", deciders),
+                )
+
+
+def _coordination(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
+    people = case.people()
+    team = {m.id for m in case.care_team}
+    referrals: dict[str, str] = {}
+    appointments: set[str] = set()
+    for r, record in enumerate(case.coordination):
+        base: Loc = ("coordination", r)
+        for n, ref in enumerate(record.referrals):
+            if ref.id in referrals:
+                yield (*base, "referrals", n, "id"), f"referral id {ref.id!r} is used twice"
+            referrals[ref.id] = ref.status
+            if ref.member is not None and ref.member not in team:
+                yield (
+                    (*base, "referrals", n, "member"),
+                    _unknown(ref.member, "on the care team", team),
+                )
+        for n, update in enumerate(record.referral_updates):
+            loc: Loc = (*base, "referral_updates", n)
+            current = referrals.get(update.referral)
+            if current is None:
+                yield (
+                    (*loc, "referral"),
+                    _unknown(update.referral, "an earlier referral", referrals),
+                )
+                continue
+            if current in CLOSED_REFERRAL:
+                yield (*loc, "status"), f"referral {update.referral} is already {current}"
+            elif (
+                update.status in REFERRAL_ORDER
+                and current in REFERRAL_ORDER
+                and REFERRAL_ORDER[update.status] < REFERRAL_ORDER[current]
+            ):
+                yield (
+                    (*loc, "status"),
+                    (
+                        f"referral {update.referral} cannot go back from {current} to {update.status}"
+                    ),
+                )
+            referrals[update.referral] = update.status
+        for n, appt in enumerate(record.appointments):
+            loc = (*base, "appointments", n)
+            if appt.id in appointments:
+                yield (*loc, "id"), f"appointment id {appt.id!r} is used twice"
+            appointments.add(appt.id)
+            if appt.status in ("attended", "missed") and appt.date > today:
+                yield (*loc, "status"), f"an appointment on {appt.date} cannot be {appt.status} yet"
+        for n, appt_update in enumerate(record.appointment_updates):
+            if appt_update.appointment not in appointments:
+                yield (
+                    (*base, "appointment_updates", n, "appointment"),
+                    _unknown(appt_update.appointment, "an earlier appointment", appointments),
+                )
+        for n, taught in enumerate(record.education):
+            if taught.given_to not in people:
+                yield (
+                    (*base, "education", n, "given_to"),
+                    _unknown(taught.given_to, "a person", people),
+                )
+
+
+def _follow_ups(case: Case) -> Iterable[tuple[Loc, str]]:
+    people = case.people()
+    goals = case.goal_ids()
+    for f, contact in enumerate(case.follow_ups):
+        for w, who in enumerate(contact.with_):
+            if who not in people:
+                yield ("follow_ups", f, "with", w), _unknown(who, "a person", people)
+        for g, note in enumerate(contact.progress):
+            if note.goal not in goals:
+                yield ("follow_ups", f, "progress", g, "goal"), _unknown(note.goal, "a goal", goals)
+        if contact.next_review < contact.date:
+            yield ("follow_ups", f, "next_review"), "the next review is before the contact itself"
+
+
+def _evaluations(case: Case) -> Iterable[tuple[Loc, str]]:
+    goals = case.goal_ids()
+    for e, evaluation in enumerate(case.evaluations):
+        for g, outcome in enumerate(evaluation.goal_outcomes):
+            if outcome.goal not in goals:
+                yield (
+                    ("evaluations", e, "goal_outcomes", g, "goal"),
+                    _unknown(outcome.goal, "a goal", goals),
+                )

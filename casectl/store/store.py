@@ -1,0 +1,286 @@
+"""The folder of case files: reading, validating and writing them safely.
+
+Every write is read-modify-write under the case's lock: load and validate the file as it is,
+let a pure function make the new case, validate all of it, patch the YAML document (so comments
+survive), check the text reads back as the same case, then write a temporary file in the same
+folder, fsync it and rename it over the old one. Whatever fails, the old file is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from casectl.config import CONFIG_NAME, Config, default_config_text, load_config
+from casectl.dates import today as clock_today
+from casectl.errors import CaseNotFound, InvalidCaseFile, Problem, UnsafePath
+from casectl.models.case import Case
+from casectl.models.validation import CaseInvalid, format_loc, validate_case
+from casectl.store import yamlio
+from casectl.store.lock import LOCK_DIR, locked
+from casectl.store.paths import CASE_SUFFIX, check_case_id
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+GITIGNORE = f"""\
+# casectl: lock files and editor leftovers are not part of the case record.
+{LOCK_DIR}/
+.casectl-*.tmp
+*.swp
+*~
+"""
+# The top-level keys of a new case file, in the order they are written.
+KEY_ORDER = list(Case.model_fields)
+
+
+@dataclass
+class LoadedCase:
+    path: Path
+    case: Case
+    doc: yamlio.Document
+
+
+def dump_case(case: Case) -> dict[str, Any]:
+    """The case as plain data for YAML: only what was set, in model order, ISO dates."""
+    return case.model_dump(mode="python", by_alias=True, exclude_unset=True)
+
+
+class CaseStore:
+    """The data directory and the case files in it."""
+
+    def __init__(self, root: Path, *, today: dt.date | None = None) -> None:
+        self.root = root
+        self._today = today
+
+    @property
+    def today(self) -> dt.date:
+        return self._today or clock_today()
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.root)
+
+    # --- the folder ---
+
+    def require(self) -> None:
+        """Fail clearly when the data directory is missing."""
+        if not self.root.is_dir():
+            raise CaseNotFound(
+                f"no data directory at {self.root}; create it with "
+                f"`casectl --data-dir {self.root} init` or set CASECTL_DATA_DIR."
+            )
+
+    def init(self) -> list[Path]:
+        """Create the data directory with a commented config and a .gitignore; return what was made."""
+        made: list[Path] = []
+        if not self.root.exists():
+            self.root.mkdir(mode=DIR_MODE, parents=True)
+            made.append(self.root)
+        os.chmod(self.root, DIR_MODE)
+        for name, text in ((CONFIG_NAME, default_config_text()), (".gitignore", GITIGNORE)):
+            path = self.root / name
+            if not path.exists():
+                write_atomic(path, text)
+                made.append(path)
+        return made
+
+    def path_for(self, case_id: str) -> Path:
+        """The file of `case_id`, refusing ids and links that lead out of the data directory."""
+        path = self.root / f"{check_case_id(case_id)}{CASE_SUFFIX}"
+        if path.is_symlink():
+            target = path.resolve()
+            if target.parent != self.root.resolve():
+                raise UnsafePath(
+                    f"{path} is a link to {target}, outside the data directory; "
+                    "casectl only reads case files that live in it."
+                )
+        return path
+
+    def case_files(self) -> list[Path]:
+        """Every case file in the folder, sorted by name."""
+        self.require()
+        return sorted(
+            p
+            for p in self.root.glob(f"*{CASE_SUFFIX}")
+            if not p.name.startswith(".") and (p.is_file() or p.is_symlink())
+        )
+
+    def case_ids(self) -> list[str]:
+        return [p.name[: -len(CASE_SUFFIX)] for p in self.case_files()]
+
+    # --- reading ---
+
+    def load(self, case_id: str) -> LoadedCase:
+        """The case with this id, validated; CaseNotFound or InvalidCaseFile otherwise."""
+        self.require()
+        path = self.path_for(case_id)
+        if not path.exists():
+            raise CaseNotFound(
+                f"no case {case_id} in {self.root}; `casectl list` shows the cases there."
+            )
+        return self.read(path)
+
+    def read(self, path: Path) -> LoadedCase:
+        """Read and validate one case file."""
+        try:
+            raw = path.read_bytes()
+        except IsADirectoryError:
+            raise InvalidCaseFile(
+                [Problem(str(path), None, None, "is a folder, not a case file")]
+            ) from None
+        except OSError as exc:
+            raise InvalidCaseFile(
+                [Problem(str(path), None, None, f"cannot be read: {exc.strerror}")]
+            ) from None
+        return self.parse(path, raw)
+
+    def parse(self, path: Path, raw: bytes) -> LoadedCase:
+        """Validate the bytes of a case file that lives (or will live) at `path`."""
+        try:
+            doc = yamlio.load(yamlio.decode(raw))
+        except yamlio.YamlProblem as exc:
+            raise InvalidCaseFile([Problem(str(path), exc.line, None, exc.message)]) from None
+        case = self._validate(path, doc, yamlio.to_plain(doc.tree))
+        expected = path.name[: -len(CASE_SUFFIX)]
+        if case.id != expected:
+            raise InvalidCaseFile(
+                [
+                    Problem(
+                        str(path),
+                        doc.line_of(("id",)),
+                        "id",
+                        f"the id {case.id!r} does not match the file name {path.name}; "
+                        "rename the file or correct the id",
+                    )
+                ]
+            )
+        return LoadedCase(path, case, doc)
+
+    def _validate(self, path: Path, doc: yamlio.Document, data: Any) -> Case:
+        try:
+            return validate_case(data, today=self.today)
+        except CaseInvalid as exc:
+            raise InvalidCaseFile(
+                [
+                    Problem(str(path), doc.line_of(loc), format_loc(loc), message)
+                    for loc, message in exc.problems
+                ]
+            ) from None
+
+    # --- writing ---
+
+    def create(self, case: Case) -> Path:
+        """Write a new case file; refuses to replace an existing one."""
+        self.require()
+        path = self.path_for(case.id)
+        with locked(self.root, case.id):
+            if path.exists() or path.is_symlink():
+                raise UnsafePath(
+                    f"a case {case.id} already exists in {self.root}; choose another id."
+                )
+            data = dump_case(case)
+            doc = yamlio.Document(yamlio.to_yaml(data), 2, 2)
+            text = doc.dumps()
+            self._validate(path, doc, yamlio.to_plain(yamlio.load(text).tree))
+            write_atomic(path, text, exclusive=True)
+        return path
+
+    def update(self, case_id: str, change: Callable[[Case], Case]) -> Case:
+        """Apply `change` to the case under its lock and write the result atomically."""
+        self.require()
+        path = self.path_for(case_id)
+        with locked(self.root, case_id):
+            current = self.load(case_id)
+            new_case = change(current.case)
+            data = dump_case(new_case)
+            # The whole new case is validated before anything touches the file.
+            self._validate(path, current.doc, data)
+            yamlio.sync(current.doc.tree, data, order=KEY_ORDER)
+            text = current.doc.dumps()
+            # Read back what would be written: it must parse and validate as the same case.
+            written = self.parse(path, text.encode("utf-8")).case
+            if dump_case(written) != data:
+                raise InvalidCaseFile(
+                    [
+                        Problem(
+                            str(path),
+                            None,
+                            None,
+                            "the update did not read back as written; nothing was changed",
+                        )
+                    ]
+                )
+            write_atomic(path, text)
+        return written
+
+    def next_case_id(self, opened: dt.date) -> str:
+        """The next free id for the year, PREFIX-YEAR-NNNN."""
+        prefix = f"{self.config.case.id_prefix}-{opened.year}-"
+        pattern = re.compile(rf"^{re.escape(prefix)}(\d{{4,}})$")
+        numbers = [int(m.group(1)) for cid in self.case_ids() if (m := pattern.match(cid))]
+        return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+    @contextlib.contextmanager
+    def creating(self) -> Iterator[None]:
+        """Serialise id allocation between two `new` commands run at once."""
+        self.require()
+        with locked(self.root, "new-case"):
+            yield
+
+
+def write_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never half of one.
+
+    The temporary file sits in the same folder (so the rename is atomic and no case data lands in
+    a shared temp folder), is created 0600, and is fsynced before and after the rename.
+    """
+    folder = path.parent
+    fd, tmp_name = tempfile.mkstemp(prefix=".casectl-", suffix=".tmp", dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if exclusive:
+            os.link(tmp, path)  # fails if the name was taken meanwhile
+            tmp.unlink()
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def loose_permissions(path: Path) -> bool:
+    """True when people other than the owner can read or enter `path`."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))

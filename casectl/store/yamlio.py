@@ -1,0 +1,303 @@
+"""Reading and writing case YAML so that a person's comments and layout survive every command.
+
+Loading is round-trip (ruamel.yaml): the document keeps its comments, key order and quoting. A
+write never re-dumps the case from scratch; `sync` patches the loaded document until it equals
+the new data, so `git diff` shows only what the command changed.
+
+Before a document is built, its event stream is checked: aliases (which can expand without
+bound), tags other than YAML's plain ones (which other loaders would turn into objects) and
+impossible dates are refused with the line they are on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from casectl.models.base import is_user_key
+
+MAX_CASE_BYTES = 2 * 1024 * 1024  # a case with years of records is tens of kB; 2 MB is not a case
+_PLAIN_TAGS = frozenset(
+    {
+        None,
+        "!",
+        "tag:yaml.org,2002:str",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:timestamp",
+        "tag:yaml.org,2002:map",
+        "tag:yaml.org,2002:seq",
+    }
+)
+_DATE_LIKE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+class YamlProblem(Exception):
+    """The text is not a YAML document casectl will read; `line` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _yaml(indent: int = 2, block_seq_indent: int = 0) -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long note onto two lines
+    yaml.indent(mapping=indent, sequence=indent + block_seq_indent, offset=block_seq_indent)
+    return yaml
+
+
+def decode(raw: bytes) -> str:
+    """Bytes of a case file as text, refusing what is not plain UTF-8."""
+    if not raw.strip():
+        raise YamlProblem("the file is empty; a case file starts with `schema_version` and `id`")
+    if len(raw) > MAX_CASE_BYTES:
+        raise YamlProblem(
+            f"the file is {len(raw) // 1024} kB, larger than any case file "
+            f"({MAX_CASE_BYTES // 1024} kB at most); is it the right file?"
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise YamlProblem(
+            "the file starts with a byte-order mark; save it as UTF-8 without BOM", line=1
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlProblem("the file is not UTF-8 text; save it as UTF-8", line=line) from None
+
+
+def _scan(text: str) -> None:
+    """Refuse aliases, foreign tags and impossible dates before anything is constructed."""
+    yaml = YAML(typ="rt")
+    try:
+        for event in yaml.parse(io.StringIO(text)):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, AliasEvent) or (
+                isinstance(event, NodeEvent) and event.anchor is not None
+            ):
+                raise YamlProblem(
+                    "anchors and aliases (&name, *name) are not allowed in a case file; "
+                    "write the value out in full",
+                    line,
+                )
+            if isinstance(event, ScalarEvent | CollectionStartEvent) and (
+                event.tag is not None and str(event.tag) not in _PLAIN_TAGS
+            ):
+                raise YamlProblem(
+                    f"the tag {event.tag} is not allowed in a case file; remove it", line
+                )
+            if isinstance(event, ScalarEvent) and event.style is None:
+                match = _DATE_LIKE.match(event.value)
+                if match:
+                    try:
+                        dt.date(*(int(g) for g in match.groups()))
+                    except ValueError:
+                        raise YamlProblem(
+                            f"{event.value} is not a real date; use YYYY-MM-DD", line
+                        ) from None
+    except MarkedYAMLError as exc:
+        raise _located(exc) from None
+    except YAMLError as exc:
+        raise YamlProblem(f"not valid YAML: {exc}") from None
+
+
+def _located(exc: MarkedYAMLError) -> YamlProblem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    problem = (exc.problem or exc.context or "not valid YAML").strip()
+    if "'\\t'" in problem or "\t" in problem:
+        problem = "a tab is used for indentation; YAML indents with spaces"
+    elif "duplicate key" in problem:
+        problem = problem.replace("found duplicate key", "the key") + " appears twice"
+    elif exc.context and exc.problem:
+        problem = f"not valid YAML: {exc.context}, {exc.problem}"
+    else:
+        problem = f"not valid YAML: {problem}"
+    return YamlProblem(problem, line)
+
+
+class Document:
+    """A loaded case file: the round-trip tree plus how it was indented."""
+
+    def __init__(self, tree: CommentedMap, indent: int, block_seq_indent: int) -> None:
+        self.tree = tree
+        self.indent = indent
+        self.block_seq_indent = block_seq_indent
+
+    def dumps(self) -> str:
+        out = io.StringIO()
+        _yaml(self.indent, self.block_seq_indent).dump(self.tree, out)
+        return out.getvalue()
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        """The 1-based line of the deepest part of `loc` that exists in the document."""
+        node: Any = self.tree
+        line: int | None = None
+        for part in loc:
+            try:
+                if isinstance(node, CommentedMap) and part in node:
+                    line = node.lc.key(part)[0] + 1
+                    node = node[part]
+                elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                    line = node.lc.item(part)[0] + 1
+                    node = node[part]
+                else:
+                    break
+            except (KeyError, IndexError, TypeError, AttributeError):
+                break
+        return line
+
+
+def _guess_indent(text: str) -> tuple[int, int]:
+    """The mapping indent and the dash offset the file already uses (2 and 0 when unclear)."""
+    indent: int | None = None
+    offset: int | None = None
+    lines = text.splitlines()
+    for prev, line in itertools.pairwise(lines):
+        stripped = prev.rstrip()
+        if not stripped.endswith(":") or stripped.lstrip().startswith(("#", "- ")):
+            continue
+        base = len(prev) - len(prev.lstrip())
+        inner = len(line) - len(line.lstrip())
+        if not line.strip() or inner < base:
+            continue
+        if line.lstrip().startswith("- "):
+            offset = inner - base if offset is None else offset
+        elif inner > base and indent is None:
+            indent = inner - base
+        if indent is not None and offset is not None:
+            break
+    indent = indent if indent in (2, 3, 4) else 2
+    offset = offset if offset in (0, 2, 4) and (offset or 0) <= indent else 0
+    return indent, offset
+
+
+def load(text: str) -> Document:
+    """Parse a case file's text, refusing anything but one plain YAML mapping."""
+    _scan(text)
+    indent, offset = _guess_indent(text)
+    try:
+        tree = _yaml(indent, offset).load(text)
+    except MarkedYAMLError as exc:
+        raise _located(exc) from None
+    except (YAMLError, ValueError) as exc:
+        raise YamlProblem(f"not valid YAML: {exc}") from None
+    if not isinstance(tree, CommentedMap):
+        raise YamlProblem("a case file must be a mapping of keys to values, starting with `id:`", 1)
+    return Document(tree, indent, offset)
+
+
+def to_plain(node: Any) -> Any:
+    """The round-trip tree as plain dicts, lists and scalars, for validation."""
+    if isinstance(node, Mapping):
+        return {str(k): to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    if isinstance(node, bool | dt.date):
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def to_yaml(value: Any) -> Any:
+    """Plain data as round-trip nodes: block style, multi-line text as `|` blocks."""
+    if isinstance(value, Mapping):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = to_yaml(v)
+        return out
+    if isinstance(value, list | tuple):
+        seq = CommentedSeq(to_yaml(v) for v in value)
+        return seq
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
+    return value
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal in value and in kind, so `1` is not kept where `true` is meant, nor a string for a date."""
+    if isinstance(new, bool) or isinstance(old, bool):
+        return isinstance(new, bool) and isinstance(old, bool | int) and bool(old) is new
+    if isinstance(new, dt.date) != isinstance(old, dt.date):
+        return False
+    if isinstance(new, str) != isinstance(old, str):
+        return False
+    return bool(old == new)
+
+
+def sync(doc: CommentedMap, new: Mapping[str, Any], order: Sequence[str] = ()) -> None:
+    """Change `doc` in place until it equals `new`, keeping what is unchanged as it was.
+
+    Keys of the user's own (`x-…`) are left alone. A key the document lacks goes where `order`
+    places it, so sections stay in the process order even in a hand-written file.
+    """
+    for key in list(doc.keys()):
+        if not is_user_key(key) and key not in new:
+            del doc[key]
+    for key, value in new.items():
+        if key in doc:
+            doc[key] = _sync_value(doc[key], value)
+        else:
+            doc.insert(_position(doc, key, order), key, to_yaml(value))
+
+
+def _position(doc: CommentedMap, key: str, order: Sequence[str]) -> int:
+    if key not in order:
+        return len(doc)
+    keys = list(doc.keys())
+    for earlier in reversed(order[: order.index(key)]):
+        if earlier in doc:
+            return keys.index(earlier) + 1
+    return 0
+
+
+def _sync_value(old: Any, new: Any) -> Any:
+    if isinstance(old, CommentedMap) and isinstance(new, Mapping):
+        sync(old, new, order=list(new.keys()))
+        return old
+    if isinstance(old, CommentedSeq) and isinstance(new, list):
+        for i, item in enumerate(new[: len(old)]):
+            old[i] = _sync_value(old[i], item)
+        del old[len(new) :]
+        if len(new) > len(old):
+            if not old:
+                old.fa.set_block_style()
+            old.extend(to_yaml(v) for v in new[len(old) :])
+        return old
+    return old if _same(old, new) else to_yaml(new)
+
+
+def walk_keys(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """Every key path in a plain tree (used by tests and migrations)."""
+    if isinstance(node, Mapping):
+        for k, v in node.items():
+            yield (*path, k)
+            yield from walk_keys(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk_keys(v, (*path, i))
