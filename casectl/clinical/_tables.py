@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from importlib.resources import files
 
 
 def read_table(folder: str, filename: str) -> list[dict[str, str]]:
@@ -12,6 +11,9 @@ def read_table(folder: str, filename: str) -> list[dict[str, str]]:
 
     CDC's `bmiagerev.csv` repeats its header before the girls' rows; those lines are skipped.
     """
+    # Imported here so that importing the clinical package stays cheap for `casectl --help`.
+    from importlib.resources import files
+
     text = (files("casectl") / "data" / folder / filename).read_text(encoding="utf-8")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader)
