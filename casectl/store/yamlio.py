@@ -169,7 +169,7 @@ class Document:
 
 
 def _guess_indent(text: str) -> tuple[int, int]:
-    """The mapping indent and the dash offset the file already uses (2 and 0 when unclear)."""
+    """The mapping indent and the dash offset the file already uses (2 and 2 when unclear)."""
     indent: int | None = None
     offset: int | None = None
     lines = text.splitlines()
@@ -187,8 +187,9 @@ def _guess_indent(text: str) -> tuple[int, int]:
             indent = inner - base
         if indent is not None and offset is not None:
             break
+    # With no evidence, indent list items under their key, as `create` writes them.
     indent = indent if indent in (2, 3, 4) else 2
-    offset = offset if offset in (0, 2, 4) and (offset or 0) <= indent else 0
+    offset = offset if offset in (0, 2, 4) and offset <= indent else 2
     return indent, offset
 
 
@@ -233,6 +234,8 @@ def to_yaml(value: Any) -> Any:
         return out
     if isinstance(value, list | tuple):
         seq = CommentedSeq(to_yaml(v) for v in value)
+        if seq and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in seq):
+            seq.fa.set_flow_style()  # instrument answers read best on one line: [1, 0, 2]
         return seq
     if isinstance(value, str) and "\n" in value:
         return LiteralScalarString(value)

@@ -1,0 +1,31 @@
+"""`casectl check`: every problem in every case file, as `file:line: message`."""
+
+from __future__ import annotations
+
+from casectl.errors import CasectlError, InvalidCaseFile, Problem
+from casectl.store.store import CaseStore, loose_permissions
+
+
+def check_cases(
+    store: CaseStore, case_ids: list[str] | None = None
+) -> tuple[list[Problem], list[str]]:
+    """Validate the given cases (all when None): the problems, and warnings about permissions."""
+    store.require()
+    warnings: list[str] = []
+    if loose_permissions(store.root):
+        warnings.append(f"{store.root} can be read by other users; run: chmod 700 {store.root}")
+    paths = [store.path_for(cid) for cid in case_ids] if case_ids else store.case_files()
+    problems: list[Problem] = []
+    for path in paths:
+        if not path.exists():
+            problems.append(Problem(str(path), None, None, "no such case file"))
+            continue
+        try:
+            store.read(path)
+        except InvalidCaseFile as exc:
+            problems.extend(exc.problems)
+        except CasectlError as exc:
+            problems.append(Problem(str(path), None, None, exc.message))
+        if loose_permissions(path):
+            warnings.append(f"{path} can be read by other users; run: chmod 600 {path}")
+    return problems, warnings

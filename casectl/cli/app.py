@@ -1,0 +1,112 @@
+"""The `casectl` command: global options, the command groups, and the one exit point.
+
+Commands only parse options, call the library and render; every `CasectlError` they raise is
+caught here and printed as one sentence with its exit code (`--debug` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from casectl import __version__
+from casectl.errors import CasectlError, ExitStatus
+
+INTERNAL_ERROR = 70
+
+
+class CasectlGroup(TyperGroup):
+    """Turns casectl's errors into a message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except CasectlError as exc:
+            if _debug(ctx):
+                raise
+            _fail(exc.message, exc.exit_status)
+        except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted; nothing was written.", ExitStatus.INTERRUPTED)
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            # The exception text may quote case data: name only its type.
+            _fail(
+                f"internal error ({type(exc).__name__}); nothing was written. "
+                "Run again with --debug for details and report it.",
+                INTERNAL_ERROR,
+            )
+
+
+def _debug(ctx: typer.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("debug"))
+
+
+def _fail(message: str, status: int) -> None:
+    typer.echo(f"casectl: {message}", err=True)
+    raise typer.Exit(int(status))
+
+
+app = typer.Typer(
+    cls=CasectlGroup,
+    name="casectl",
+    help="A caseload tool for case managers: one YAML file per case, one command per step.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"casectl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Path | None = typer.Option(
+        None,
+        "--data-dir",
+        "-d",
+        help="The folder of case files (else $CASECTL_DATA_DIR, else the user data folder).",
+        show_default=False,
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback when something fails."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """casectl takes a case through screen, assess, risk, plan, implement, follow-up, evaluate.
+
+    Every step adds a dated record to the case's YAML file; nothing earlier is overwritten.
+    """
+    from casectl.store.paths import resolve_data_dir
+
+    ctx.obj = resolve_data_dir(data_dir)
+
+
+def _register() -> None:
+    # Importing the command modules registers their commands on `app`.
+    from casectl.cli import calc, cases, stages  # noqa: F401
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

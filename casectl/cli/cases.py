@@ -1,0 +1,482 @@
+"""Commands about whole cases: init, new, show, list, check, edit, close, reopen, hold, transfer,
+and adding family members, care-team members and consents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+import subprocess
+import sys
+from typing import Any
+
+import typer
+
+from casectl.cli.app import app
+from casectl.cli.common import (
+    build_record,
+    drop_empty,
+    echo_ok,
+    recorder,
+    save,
+    stdin_is_tty,
+    store,
+    when,
+)
+from casectl.cli.output import Format, console, emit_json, emit_rows
+from casectl.errors import ExitStatus, ExternalToolError, InvalidInput
+
+CaseArg = typer.Argument(..., metavar="CASE", help="The case id, e.g. C-2026-0001.")
+By = typer.Option(
+    None, "--by", help="Who records this (default: config case_manager, else your login)."
+)
+Date = typer.Option(
+    None, "--date", help="When it happened: YYYY-MM-DD, today, yesterday, -3d (default today)."
+)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    git: bool = typer.Option(False, "--git", help="Also make the folder a git repository."),
+) -> None:
+    """Create the data directory with a commented config.toml and a .gitignore.
+
+    Example: casectl --data-dir ~/cases init --git
+    """
+    cases = store(ctx)
+    made = cases.init()
+    if git and not (cases.root / ".git").exists():
+        from casectl.gitlog import git_init
+
+        git_init(cases.root)
+        made.append(cases.root / ".git")
+    for path in made:
+        echo_ok(f"created {path}")
+    echo_ok(f"data directory ready: {cases.root}")
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    name: str | None = typer.Option(None, "--name", help="The client's full name."),
+    dob: str | None = typer.Option(None, "--dob", help="Date of birth, YYYY-MM-DD."),
+    sex: str | None = typer.Option(None, "--sex", help="female, male, other or unknown."),
+    language: str | None = typer.Option(
+        None, "--language", help="Preferred language as a code: en, es, vi …"
+    ),
+    interpreter: bool | None = typer.Option(
+        None, "--interpreter/--no-interpreter", help="An interpreter is needed."
+    ),
+    culture: str | None = typer.Option(
+        None, "--culture", help="Cultural or religious considerations."
+    ),
+    phone: str | None = typer.Option(None, "--phone"),
+    email: str | None = typer.Option(None, "--email"),
+    address: str | None = typer.Option(None, "--address"),
+    manager: str | None = typer.Option(
+        None, "--manager", help="Case manager (default: config, else your login)."
+    ),
+    opened: str | None = typer.Option(None, "--opened", help="Date opened (default today)."),
+    case_id: str | None = typer.Option(
+        None, "--id", help="Use this case id instead of the next C-YEAR-NNNN."
+    ),
+    from_: str | None = typer.Option(
+        None, "--from", help="YAML/JSON with client, family and care_team (- for stdin)."
+    ),
+) -> None:
+    """Open a case; prints the new case id as the last line.
+
+    Example: casectl new --name "Mia Santos" --dob 2019-04-02 --sex female --language es --interpreter
+    """
+    from casectl.cli.common import from_file
+    from casectl.models.people import CareTeamMember, Client, FamilyMember
+    from casectl.stages.lifecycle import open_case
+    from casectl.store.paths import check_case_id
+
+    cases = store(ctx)
+    cases.require()
+    given = from_file(from_)
+    client_data: dict[str, Any] = dict(given.get("client") or {})
+    contact = drop_empty({"phone": phone, "email": email, "address": address})
+    client_data.update(
+        drop_empty(
+            {
+                "name": name,
+                "dob": dob,
+                "sex": sex,
+                "preferred_language": language,
+                "interpreter_needed": interpreter,
+                "cultural_considerations": culture,
+            }
+        )
+    )
+    if contact:
+        client_data["contact"] = {**client_data.get("contact", {}), **contact}
+    client = build_record(
+        Client,
+        client_data,
+        options={
+            "name": "--name",
+            "dob": "--dob",
+            "sex": "--sex",
+            "preferred_language": "--language",
+        },
+        command="new",
+    )
+    family = [
+        build_record(FamilyMember, m, options={}, command="new") for m in given.get("family") or []
+    ]
+    team = [
+        build_record(CareTeamMember, m, options={}, command="new")
+        for m in given.get("care_team") or []
+    ]
+    opened_given = opened or given.get("opened")
+    opened_on = (
+        opened_given if isinstance(opened_given, dt.date) else when(opened_given, "--opened")
+    )
+    who = manager or given.get("case_manager") or recorder(cases, None)
+    with cases.creating():
+        cid = check_case_id(case_id or given.get("id") or cases.next_case_id(opened_on))
+        case = open_case(
+            cid, client, opened=opened_on, case_manager=who, family=family, care_team=team
+        )
+        path = cases.create(case)
+    if sys.stdout.isatty():
+        console(stderr=True).print(f"opened {path}")
+    typer.echo(cid)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    fmt: Format = typer.Option(
+        Format.table, "--format", "-f", help="table (readable summary) or json."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Judge dates as of this day (default today)."
+    ),
+) -> None:
+    """A readable summary: client, family, care team, risk and why, plan, referrals, contacts, timeline.
+
+    Example: casectl show C-2026-0001
+    """
+    from casectl.render import case_json, render_case
+
+    cases = store(ctx)
+    loaded = cases.load(case_id)
+    today = when(as_of, "--as-of")
+    if fmt is Format.json:
+        emit_json(case_json(loaded.case, cases.config, today))
+    elif fmt is Format.table:
+        render_case(console(), loaded.case, cases.config, today)
+    else:
+        raise InvalidInput("show prints --format table or json.")
+
+
+@app.command("list")
+def list_cases(
+    ctx: typer.Context,
+    status: list[str] | None = typer.Option(
+        None,
+        "--status",
+        help="open, on-hold, closed, transferred, or active (open + on-hold); repeatable.",
+    ),
+    risk: list[str] | None = typer.Option(
+        None, "--risk", help="low, moderate or high; repeatable."
+    ),
+    manager: str | None = typer.Option(None, "--manager", help="Only this case manager's cases."),
+    stage: list[str] | None = typer.Option(
+        None, "--stage", help="Only cases whose furthest step is this."
+    ),
+    fmt: Format = typer.Option(
+        Format.table, "--format", "-f", help="table, json, csv, tsv or ids."
+    ),
+    as_of: str | None = typer.Option(None, "--as-of", help="Compute ages as of this day."),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Read every file; ignore the summary index."
+    ),
+) -> None:
+    """List cases with their risk, stage and next review; filter by status, risk, manager, stage.
+
+    Example: casectl list --status active --risk high --format csv
+    """
+    from casectl.caseload import Filters, load_caseload
+    from casectl.summary import LIST_FIELDS
+
+    cases = store(ctx)
+    filters = Filters.parse(status=status, risk=risk, manager=manager, stage=stage)
+    today = when(as_of, "--as-of")
+    rows = [
+        r.list_row(today) for r in load_caseload(cases, use_index=not no_cache) if filters.keep(r)
+    ]
+    emit_rows(rows, LIST_FIELDS, fmt, title=f"Cases in {cases.root}")
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    case_ids: list[str] | None = typer.Argument(
+        None, metavar="[CASE]...", help="Cases to check (default: all)."
+    ),
+    fmt: str = typer.Option("text", "--format", "-f", help="text (file:line: message) or json."),
+) -> None:
+    """Validate case files: silent with exit 0 when all is well, else one file:line: message each, exit 1.
+
+    Example: casectl check    (in a git pre-commit hook: casectl check || exit 1)
+    """
+    from casectl.checking import check_cases
+
+    if fmt not in ("text", "json"):
+        raise InvalidInput(f"--format {fmt!r}: check prints text or json.")
+    cases = store(ctx)
+    problems, warnings = check_cases(cases, case_ids or None)
+    for warning in warnings:
+        typer.echo(f"casectl: warning: {warning}", err=True)
+    if fmt == "json":
+        emit_json([p.to_dict() for p in problems])
+    else:
+        for problem in problems:
+            typer.echo(str(problem))
+    if problems:
+        raise typer.Exit(int(ExitStatus.PROBLEMS_FOUND))
+
+
+@app.command()
+def edit(ctx: typer.Context, case_id: str = CaseArg) -> None:
+    """Open the case file in $EDITOR; the file is replaced only if what you saved is valid.
+
+    Example: EDITOR=nano casectl edit C-2026-0001
+    """
+    from casectl.errors import InvalidCaseFile
+    from casectl.store.lock import locked
+    from casectl.store.store import write_atomic
+
+    cases = store(ctx)
+    loaded = cases.load(case_id)
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        raise ExternalToolError("set $EDITOR (for example EDITOR=nano) to edit a case.")
+    original = loaded.path.read_bytes()
+    draft = cases.root / f".casectl-edit-{case_id}.yaml"
+    with locked(cases.root, case_id):
+        draft.write_bytes(original)
+        os.chmod(draft, 0o600)
+        try:
+            while True:
+                try:
+                    subprocess.run([*shlex.split(editor), str(draft)], check=True)
+                except (OSError, subprocess.CalledProcessError) as exc:
+                    raise ExternalToolError(
+                        f"the editor {editor!r} failed ({exc}); the case is unchanged."
+                    ) from None
+                edited = draft.read_bytes()
+                if edited == original:
+                    echo_ok("no changes.")
+                    return
+                try:
+                    cases.parse(loaded.path, edited)
+                except InvalidCaseFile as exc:
+                    typer.echo(f"casectl: {exc.message}", err=True)
+                    if stdin_is_tty() and typer.confirm(
+                        "Edit again? (no discards your changes)", default=True
+                    ):
+                        continue
+                    echo_ok("discarded; the case is unchanged.")
+                    raise typer.Exit(int(ExitStatus.INVALID)) from None
+                write_atomic(loaded.path, edited.decode("utf-8"))
+                echo_ok(f"saved {loaded.path}")
+                return
+        finally:
+            draft.unlink(missing_ok=True)
+
+
+def _status_command(action: str) -> Any:
+    def command(
+        ctx: typer.Context,
+        case_id: str = CaseArg,
+        reason: str = typer.Option(..., "--reason", help="Why (kept in the case's history)."),
+        to: str | None = typer.Option(
+            None, "--to", help="transfer: the case manager or service receiving the case."
+        ),
+        date: str | None = Date,
+        by: str | None = By,
+    ) -> None:
+        from casectl.stages import lifecycle
+
+        cases = store(ctx)
+        on = when(date)
+        who = recorder(cases, by)
+        if action == "transfer":
+            if not to:
+                raise InvalidInput("transfer needs --to: the case manager or service taking over.")
+            case = save(
+                ctx, case_id, lambda c: lifecycle.transfer(c, on=on, by=who, reason=reason, to=to)
+            )
+        else:
+            change = {"close": lifecycle.close, "reopen": lifecycle.reopen, "hold": lifecycle.hold}[
+                action
+            ]
+            case = save(ctx, case_id, lambda c: change(c, on=on, by=who, reason=reason))
+        echo_ok(f"{case.id} is now {case.status}.")
+
+    return command
+
+
+for _action, _help in (
+    (
+        "close",
+        'Close a case with a reason.\n\nExample: casectl close C-2026-0001 --reason "goals met"',
+    ),
+    (
+        "reopen",
+        'Reopen a closed, transferred or on-hold case.\n\nExample: casectl reopen C-2026-0001 --reason "new referral"',
+    ),
+    (
+        "hold",
+        'Put an open case on hold (it stays in the caseload).\n\nExample: casectl hold C-2026-0001 --reason "family abroad until March"',
+    ),
+    (
+        "transfer",
+        'Transfer a case to another case manager or service.\n\nExample: casectl transfer C-2026-0001 --to "Adult services, J. Lee" --reason "turned 18"',
+    ),
+):
+    app.command(_action, help=_help)(_status_command(_action))
+
+
+@app.command()
+def family(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    member_id: str = typer.Option(
+        ..., "--id", help="A short handle used elsewhere in the file: mother, grandpa …"
+    ),
+    name: str = typer.Option(..., "--name"),
+    relationship: str = typer.Option(
+        ..., "--relationship", help="mother, father, foster parent, sibling …"
+    ),
+    guardian: bool = typer.Option(False, "--guardian", help="Legal guardian."),
+    decision_maker: bool = typer.Option(False, "--decision-maker", help="Makes care decisions."),
+    lives_with_client: bool = typer.Option(True, "--lives-with/--lives-apart"),
+    language: str | None = typer.Option(None, "--language"),
+    phone: str | None = typer.Option(None, "--phone"),
+    involvement: str | None = typer.Option(
+        None, "--involvement", help="How they take part in care decisions."
+    ),
+) -> None:
+    """Add a family or household member.
+
+    Example: casectl family C-2026-0001 --id mother --name "Rosa Santos" --relationship mother --guardian --decision-maker --language es
+    """
+    from casectl.models.people import FamilyMember
+
+    member = build_record(
+        FamilyMember,
+        drop_empty(
+            {
+                "id": member_id,
+                "name": name,
+                "relationship": relationship,
+                "legal_guardian": guardian,
+                "decision_maker": decision_maker,
+                "lives_with_client": lives_with_client,
+                "language": language,
+                "contact": {"phone": phone} if phone else None,
+                "involvement": involvement,
+            }
+        ),
+        options={"id": "--id", "language": "--language"},
+        command="family",
+    )
+    case = save(ctx, case_id, lambda c: _add_person(c, "family", member))
+    echo_ok(f"{case.id}: added {member.relationship} {member.id}.")
+
+
+@app.command()
+def team(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    member_id: str = typer.Option(..., "--id", help="A short handle: pcp, school, insurer, pt …"),
+    name: str = typer.Option(..., "--name"),
+    role: str = typer.Option(
+        ...,
+        "--role",
+        help="primary-care, specialist, therapist, school, insurer, social-services …",
+    ),
+    organisation: str | None = typer.Option(None, "--organisation", "--org"),
+    phone: str | None = typer.Option(None, "--phone"),
+    email: str | None = typer.Option(None, "--email"),
+    consent_to_share: bool = typer.Option(
+        False, "--consent-to-share", help="Consent to share information is on file."
+    ),
+) -> None:
+    """Add a member of the care team (a clinician, school, insurer, social services …).
+
+    Example: casectl team C-2026-0001 --id pcp --name "Dr. Ana Ruiz" --role primary-care --org "Eastside Pediatrics" --consent-to-share
+    """
+    from casectl.models.people import CareTeamMember
+
+    contact = drop_empty({"phone": phone, "email": email})
+    member = build_record(
+        CareTeamMember,
+        drop_empty(
+            {
+                "id": member_id,
+                "name": name,
+                "role": role,
+                "organisation": organisation,
+                "contact": contact or None,
+                "consent_to_share": consent_to_share,
+            }
+        ),
+        options={"id": "--id", "role": "--role"},
+        command="team",
+    )
+    case = save(ctx, case_id, lambda c: _add_person(c, "care_team", member))
+    echo_ok(f"{case.id}: added {member.role} {member.id}.")
+
+
+@app.command()
+def consent(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    kind: str = typer.Option(
+        ..., "--kind", help="What is consented to: share-information, treatment …"
+    ),
+    given_by: str = typer.Option(..., "--given-by", help="client, or a family member's id."),
+    scope: str | None = typer.Option(None, "--scope", help="With whom, about what."),
+    expires: str | None = typer.Option(None, "--expires", help="YYYY-MM-DD."),
+    date: str | None = Date,
+) -> None:
+    """Record a consent on file.
+
+    Example: casectl consent C-2026-0001 --kind share-information --given-by mother --scope "school and PCP" --expires 2027-08-31
+    """
+    from casectl.dates import parse_date
+    from casectl.models.people import Consent
+
+    record = build_record(
+        Consent,
+        drop_empty(
+            {
+                "date": when(date),
+                "kind": kind,
+                "given_by": given_by,
+                "scope": scope,
+                "expires": parse_date(expires, what="--expires") if expires else None,
+            }
+        ),
+        options={"given_by": "--given-by"},
+        command="consent",
+    )
+    case = save(ctx, case_id, lambda c: c.model_copy(update={"consents": [*c.consents, record]}))
+    echo_ok(f"{case.id}: consent recorded.")
+
+
+def _add_person(case: Any, section: str, member: Any) -> Any:
+    from casectl.errors import StageOrderError
+
+    if case.is_closed:
+        raise StageOrderError(f"case {case.id} is {case.status}; reopen it before changing it.")
+    return case.model_copy(update={section: [*getattr(case, section), member]})

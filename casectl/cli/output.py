@@ -1,0 +1,161 @@
+"""One way to print rows for people and for scripts: `--format table|json|csv|tsv|ids`.
+
+A table is drawn (with colour) only when stdout is a terminal; piped, `table` prints plain
+tab-separated columns with a header. JSON and CSV field names are a documented contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from casectl.errors import InvalidInput
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+    ids = "ids"
+
+
+RISK_STYLE = {"high": "bold red", "moderate": "yellow", "low": "green"}
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console; plain text (no colour, no markup codes) when not a terminal."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=not is_tty())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def dumps_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=json_default)
+
+
+def emit_rows(
+    rows: Sequence[Mapping[str, Any]],
+    fields: Sequence[str],
+    fmt: Format,
+    *,
+    title: str | None = None,
+    id_field: str = "case_id",
+    styles: Mapping[str, Any] | None = None,
+) -> None:
+    """Print `rows` (dicts holding at least `fields`) in the chosen format."""
+    out = sys.stdout
+    if fmt is Format.json:
+        out.write(dumps_json([{f: row.get(f) for f in fields} for row in rows]) + "\n")
+    elif fmt in (Format.csv, Format.tsv):
+        writer = csv.writer(out, delimiter="," if fmt is Format.csv else "\t", lineterminator="\n")
+        writer.writerow(fields)
+        for row in rows:
+            writer.writerow([_cell(row.get(f)) for f in fields])
+    elif fmt is Format.ids:
+        seen: set[str] = set()
+        for row in rows:
+            ident = str(row.get(id_field))
+            if ident not in seen:
+                seen.add(ident)
+                out.write(ident + "\n")
+    elif not is_tty():
+        out.write("\t".join(fields) + "\n")
+        for row in rows:
+            out.write("\t".join(_cell(row.get(f)).replace("\t", " ") for f in fields) + "\n")
+    else:
+        from rich.table import Table
+
+        table = Table(title=title, header_style="bold")
+        for f in fields:
+            table.add_column(f.replace("_", " "))
+        for row in rows:
+            style = (
+                styles.get(str(row.get("risk"))) if styles else RISK_STYLE.get(str(row.get("risk")))
+            )
+            table.add_row(
+                *(_cell(row.get(f)) for f in fields), style=style if "risk" in fields else None
+            )
+        console().print(table)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(dumps_json(data) + "\n")
+
+
+def parse_spec(text: str, *, first: str, option: str, flags: Sequence[str] = ()) -> dict[str, Any]:
+    """Parse an item option such as `Asthma; icd10=J45.40; complex`.
+
+    The first part is the item's main field (`first`); the rest are `key=value` pairs or bare
+    flags (listed in `flags`) that mean true. Dashes in keys become underscores.
+    """
+    parts = [p.strip() for p in text.split(";")]
+    if not parts or not parts[0]:
+        raise InvalidInput(
+            f'{option} {text!r} is empty; give the text first, e.g. {option} "...; key=value".'
+        )
+    item: dict[str, Any] = {}
+    head = parts[0]
+    if "=" in head.split(" ")[0]:
+        parts.insert(0, "")
+    else:
+        item[first] = head
+    for part in parts[1:]:
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep:
+            if key not in flags:
+                known = ", ".join(flags) or "none"
+                raise InvalidInput(
+                    f"{option}: {part!r} is neither key=value nor a known flag (flags: {known})."
+                )
+            item[key] = True
+        else:
+            item[key] = value.strip()
+    return item
+
+
+def read_input_file(name: str) -> dict[str, Any]:
+    """A stage's input from a YAML or JSON file (JSON is YAML), or `-` for standard input."""
+    from casectl.store.yamlio import YamlProblem, decode, load, to_plain
+
+    where = "standard input" if name == "-" else name
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"--from {where}: cannot be read ({exc.strerror}).") from None
+    try:
+        data = to_plain(load(decode(raw)).tree)
+    except YamlProblem as exc:
+        line = f":{exc.line}" if exc.line else ""
+        raise InvalidInput(f"{where}{line}: {exc.message}.") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{where}: must hold a mapping of field names to values.")
+    return data

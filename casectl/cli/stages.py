@@ -1,0 +1,789 @@
+"""The seven stage commands: screen, assess, risk, plan, implement, follow-up, evaluate.
+
+Each takes its input as options, from a YAML/JSON file (`--from FILE`, `-` for stdin), or — on
+a terminal, when required input is missing — by asking for it. Item options take the form
+`TEXT; key=value; flag`, e.g. `--goal "Fewer asthma attacks; measure=ED visits; target=0; by=2027-03-01"`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import typer
+
+from casectl.cli.app import app
+from casectl.cli.common import (
+    build_record,
+    drop_empty,
+    echo_ok,
+    from_file,
+    next_handle,
+    recorder,
+    save,
+    split_csv,
+    store,
+    when,
+)
+from casectl.cli.output import console, parse_spec
+from casectl.errors import InvalidInput
+
+CaseArg = typer.Argument(..., metavar="CASE", help="The case id, e.g. C-2026-0001.")
+By = typer.Option(
+    None, "--by", help="Who records this (default: config case_manager, else your login)."
+)
+Date = typer.Option(
+    None, "--date", help="When it happened: YYYY-MM-DD, today, yesterday, -3d (default today)."
+)
+Note = typer.Option(None, "--note", help="A free-text note kept with the record.")
+From = typer.Option(
+    None,
+    "--from",
+    help="Read the record from a YAML or JSON file (- for stdin); options add to it.",
+)
+Instrument = typer.Option(
+    None,
+    "--instrument",
+    help="Score an instrument: phq-9, phq-a, gad-7, psc-17, hunger-vital-sign, ahc-hrsn, m-chat-r …",
+)
+Answers = typer.Option(
+    None,
+    "--answers",
+    help="The instrument's answers, comma-separated (blank for unanswered): 0,1,2,…",
+)
+
+
+def _base(
+    ctx: typer.Context, from_: str | None, date: str | None, by: str | None, note: str | None
+) -> dict[str, Any]:
+    data = from_file(from_)
+    if date or "date" not in data:
+        data["date"] = when(date)
+    if by or "recorded_by" not in data:
+        data["recorded_by"] = recorder(store(ctx), by)
+    if note:
+        data["note"] = note
+    return data
+
+
+def _instrument(name: str | None, answers: str | None) -> list[dict[str, Any]]:
+    if not name:
+        if answers:
+            raise InvalidInput("--answers needs --instrument NAME.")
+        return []
+    from casectl.stages.instruments import instrument_record
+
+    return [instrument_record(name, answers).model_dump(exclude_unset=True)]
+
+
+@app.command()
+def screen(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    referral_source: str | None = typer.Option(
+        None, "--referral-source", help="Who referred the client."
+    ),
+    referral_reason: str | None = typer.Option(
+        None, "--referral-reason", help="Why they were referred."
+    ),
+    records: list[str] | None = typer.Option(
+        None, "--record", help="A record or history reviewed (repeatable)."
+    ),
+    medical: str | None = typer.Option(None, "--medical", help="Current medical situation."),
+    financial: str | None = typer.Option(None, "--financial", help="Current financial situation."),
+    living: str | None = typer.Option(None, "--living", help="Current living situation."),
+    social_support: str | None = typer.Option(
+        None, "--social-support", help="Current social support."
+    ),
+    eligible: bool | None = typer.Option(
+        None, "--eligible/--not-eligible", help="Eligible for case management?"
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why eligible or not."),
+    instrument: str | None = Instrument,
+    answers: str | None = Answers,
+    date: str | None = Date,
+    by: str | None = By,
+    note: str | None = Note,
+    from_: str | None = From,
+) -> None:
+    """Screen a referral: source and reason, records reviewed, situation, instruments, eligibility.
+
+    Example: casectl screen C-2026-0001 --referral-source "NICU social work" --referral-reason "feeding problems" --eligible --reason "complex needs, housing unstable"
+    """
+    from casectl.models.records import Screening
+    from casectl.stages.records import screen as record_screen
+
+    data = _base(ctx, from_, date, by, note)
+    data.update(
+        drop_empty(
+            {
+                "referral_source": referral_source,
+                "referral_reason": referral_reason,
+                "eligible": eligible,
+                "eligibility_reason": reason,
+            }
+        )
+    )
+    data["records_reviewed"] = [*data.get("records_reviewed", []), *(records or [])]
+    situation = drop_empty(
+        {
+            "medical": medical,
+            "financial": financial,
+            "living": living,
+            "social_support": social_support,
+        }
+    )
+    if situation:
+        data["situation"] = {**data.get("situation", {}), **situation}
+    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers)]
+    record = build_record(
+        Screening,
+        drop_empty(data),
+        options={
+            "referral_source": "--referral-source",
+            "referral_reason": "--referral-reason",
+            "eligible": "--eligible/--not-eligible",
+            "eligibility_reason": "--reason",
+        },
+        command="screen",
+    )
+    case = save(ctx, case_id, lambda c: record_screen(c, record))
+    verdict = "eligible" if record.eligible else "not eligible"
+    echo_ok(f"{case.id}: screening recorded ({verdict}).")
+    _say_flags(record.instruments)
+
+
+@app.command()
+def assess(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    health_status: str | None = typer.Option(
+        None, "--health-status", help="Overall health status, in a sentence."
+    ),
+    diagnoses: list[str] | None = typer.Option(
+        None,
+        "--diagnosis",
+        help='"Description; icd10=J45.40; system=respiratory; complex; progressive; acute" (repeatable).',
+    ),
+    medications: list[str] | None = typer.Option(
+        None, "--medication", help='"Name; dose=2 puffs; frequency=twice daily" (repeatable).'
+    ),
+    allergies: list[str] | None = typer.Option(None, "--allergy", help="An allergy (repeatable)."),
+    height_cm: float | None = typer.Option(None, "--height-cm"),
+    weight_kg: float | None = typer.Option(None, "--weight-kg"),
+    systolic: int | None = typer.Option(None, "--systolic", help="Systolic blood pressure, mm Hg."),
+    diastolic: int | None = typer.Option(
+        None, "--diastolic", help="Diastolic blood pressure, mm Hg."
+    ),
+    heart_rate: int | None = typer.Option(None, "--heart-rate"),
+    providers: list[str] | None = typer.Option(
+        None, "--provider", help="A provider consulted (repeatable)."
+    ),
+    payer: str | None = typer.Option(
+        None, "--insurance", help="Insurer or programme (e.g. Medicaid)."
+    ),
+    coverage_gap: bool | None = typer.Option(
+        None, "--coverage-gap/--no-coverage-gap", help="A gap in insurance coverage."
+    ),
+    support_system: str | None = typer.Option(None, "--support-system"),
+    treatment_history: str | None = typer.Option(
+        None, "--treatment-history", help="How past treatment worked."
+    ),
+    family_dynamics: str | None = typer.Option(
+        None, "--family-dynamics", help="Members, roles, who decides."
+    ),
+    language_culture: str | None = typer.Option(
+        None, "--language-culture", help="Language, interpreter and cultural needs."
+    ),
+    emotional_social: str | None = typer.Option(
+        None, "--emotional-social", help="Emotional and social needs."
+    ),
+    development_school: str | None = typer.Option(
+        None, "--development-school", help="Development and school."
+    ),
+    impact: list[str] | None = typer.Option(
+        None,
+        "--impact",
+        help='Functional impact as "area=text"; areas: independence, finances, safety, family, social, school_or_work.',
+    ),
+    ed_visits: int | None = typer.Option(
+        None, "--ed-visits", help="Emergency department visits in the last 12 months."
+    ),
+    admissions: int | None = typer.Option(
+        None, "--admissions", help="Hospital admissions in the last 12 months."
+    ),
+    missed: int | None = typer.Option(
+        None, "--missed-appointments", help="Missed appointments in the last 12 months."
+    ),
+    social_needs: list[str] | None = typer.Option(
+        None,
+        "--social-need",
+        help="housing, food, transportation, utilities, safety, finances, childcare, legal (repeatable).",
+    ),
+    caregiver_strain: str | None = typer.Option(
+        None, "--caregiver-strain", help="none, mild, moderate or severe."
+    ),
+    caregiver_support: str | None = typer.Option(
+        None, "--caregiver-support", help="Who supports the caregiver."
+    ),
+    instrument: str | None = Instrument,
+    answers: str | None = Answers,
+    date: str | None = Date,
+    by: str | None = By,
+    note: str | None = Note,
+    from_: str | None = From,
+) -> None:
+    """Assess in depth: health, diagnoses, medications, vitals, family, culture, needs, impact.
+
+    Example: casectl assess C-2026-0001 --health-status "stable, poorly controlled asthma" --diagnosis "Moderate persistent asthma; icd10=J45.40" --height-cm 132 --weight-kg 30 --systolic 108 --diastolic 68 --ed-visits 3
+    """
+    from casectl.models.records import Assessment
+    from casectl.stages.records import assess as record_assessment
+
+    data = _base(ctx, from_, date, by, note)
+    data.update(
+        drop_empty(
+            {
+                "health_status": health_status,
+                "support_system": support_system,
+                "treatment_history": treatment_history,
+                "family_dynamics": family_dynamics,
+                "language_culture": language_culture,
+                "emotional_social": emotional_social,
+                "development_school": development_school,
+            }
+        )
+    )
+    for d in diagnoses or []:
+        item = parse_spec(
+            d, first="description", option="--diagnosis", flags=("complex", "progressive", "acute")
+        )
+        if item.pop("acute", False):
+            item["chronic"] = False
+        if "system" in item:
+            item["body_system"] = item.pop("system")
+        data.setdefault("diagnoses", []).append(item)
+    for m in medications or []:
+        data.setdefault("medications", []).append(
+            parse_spec(m, first="name", option="--medication")
+        )
+    data["allergies"] = [*data.get("allergies", []), *(allergies or [])]
+    vitals = drop_empty(
+        {
+            "height_cm": height_cm,
+            "weight_kg": weight_kg,
+            "systolic": systolic,
+            "diastolic": diastolic,
+            "heart_rate": heart_rate,
+        }
+    )
+    if vitals:
+        data["vitals"] = {**(data.get("vitals") or {}), **vitals}
+    data["providers_consulted"] = [*data.get("providers_consulted", []), *(providers or [])]
+    insurance = drop_empty({"payer": payer, "coverage_gap": coverage_gap})
+    if insurance:
+        data["insurance"] = {**(data.get("insurance") or {}), **insurance}
+    for entry in impact or []:
+        area, sep, text = entry.partition("=")
+        if not sep:
+            raise InvalidInput(
+                f'--impact {entry!r}: write it as "area=text", e.g. "school_or_work=misses 2 days a week".'
+            )
+        data.setdefault("functional_impact", {})[area.strip().replace("-", "_")] = text.strip()
+    use = drop_empty(
+        {
+            "ed_visits_12m": ed_visits,
+            "admissions_12m": admissions,
+            "missed_appointments_12m": missed,
+        }
+    )
+    if use:
+        data["utilisation"] = {**data.get("utilisation", {}), **use}
+    data["social_needs"] = [*data.get("social_needs", []), *split_csv(social_needs)]
+    care = drop_empty({"strain": caregiver_strain, "support": caregiver_support})
+    if care:
+        data["caregiving"] = {**data.get("caregiving", {}), **care}
+    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers)]
+    record = build_record(
+        Assessment,
+        drop_empty(data),
+        options={
+            "health_status": "--health-status",
+            "diagnoses": "--diagnosis",
+            "medications": "--medication",
+            "vitals": "vitals (--height-cm … --diastolic)",
+            "utilisation": "--ed-visits/--admissions/--missed-appointments",
+            "social_needs": "--social-need",
+            "caregiving": "--caregiver-strain",
+            "functional_impact": "--impact",
+            "insurance": "--insurance",
+        },
+        command="assess",
+    )
+    case = save(ctx, case_id, lambda c: record_assessment(c, record))
+    echo_ok(f"{case.id}: assessment recorded.")
+    if record.vitals is not None:
+        from casectl.render import vitals_lines
+
+        for line in vitals_lines(case.client, record.date, record.vitals):
+            echo_ok("  " + line)
+    _say_flags(record.instruments)
+    echo_ok(f"next: casectl risk {case.id}")
+
+
+@app.command()
+def risk(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    override: str | None = typer.Option(
+        None,
+        "--override",
+        help="A clinician's level (low, moderate, high), kept beside the computed one.",
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why the override (required with --override)."
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="Print the reasoning of the latest risk record; record nothing."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Compute and print the tier without recording it."
+    ),
+    date: str | None = Date,
+    by: str | None = By,
+    note: str | None = Note,
+) -> None:
+    """Compute the risk tier (low, moderate, high) from the assessment, factor by factor, and record it.
+
+    Example: casectl risk C-2026-0001    then, if a clinician disagrees:
+    casectl risk C-2026-0001 --override high --reason "new seizure activity reported by neurology"
+    """
+    from casectl.clinical.risk import assess_risk
+    from casectl.errors import StageOrderError
+    from casectl.models.records import RiskOverride
+    from casectl.render import render_risk
+    from casectl.stages import check_order
+
+    cases = store(ctx)
+    if explain:
+        current = cases.load(case_id).case.current_risk
+        if current is None:
+            raise StageOrderError(
+                f"case {case_id} has no risk record yet; run `casectl risk {case_id}`."
+            )
+        render_risk(console(), current)
+        return
+    if (override is None) != (reason is None):
+        raise InvalidInput(
+            "--override and --reason go together: a clinician's level needs its reason."
+        )
+    on = when(date)
+    who = recorder(cases, by)
+    overriding = (
+        build_record(
+            RiskOverride,
+            {"level": override, "reason": reason},
+            options={"level": "--override"},
+            command="risk",
+        )
+        if override
+        else None
+    )
+
+    def change(case: Any) -> Any:
+        check_order(case, "risk")
+        record = assess_risk(case, cases.config, on=on, recorded_by=who)
+        updates: dict[str, Any] = {}
+        if overriding is not None:
+            updates["override"] = overriding
+        if note:
+            updates["note"] = note
+        record = record.model_copy(update=updates)
+        return case.model_copy(update={"risk_assessments": [*case.risk_assessments, record]})
+
+    result = change(cases.load(case_id).case) if dry_run else save(ctx, case_id, change)
+    render_risk(console(), result.current_risk)
+    if dry_run:
+        echo_ok("(dry run: nothing recorded)")
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    goals: list[str] | None = typer.Option(
+        None,
+        "--goal",
+        help='"Description; domain=health; measure=…; target=…; by=YYYY-MM-DD; baseline=…; id=g1" (repeatable).',
+    ),
+    interventions: list[str] | None = typer.Option(
+        None,
+        "--intervention",
+        help='"Description; owner=pcp; goal=g1; due=YYYY-MM-DD or every=weekly" (repeatable).',
+    ),
+    schedule: list[str] | None = typer.Option(
+        None, "--schedule", help='"What; when=every Tuesday; who=pt" (repeatable).'
+    ),
+    resources: list[str] | None = typer.Option(
+        None, "--resource", help="A resource in the plan (repeatable)."
+    ),
+    review_every: str | None = typer.Option(
+        None, "--review-every", help="Review interval agreed with the family: 30d, 2w, 3m."
+    ),
+    agreed_by: list[str] | None = typer.Option(
+        None, "--agreed-by", help="client or family member ids who agreed (repeatable)."
+    ),
+    family_input: str | None = typer.Option(
+        None, "--family-input", help="What the family asked for or chose."
+    ),
+    keep_goals: bool = typer.Option(
+        True,
+        "--keep-goals/--new-goals",
+        help="Carry the current plan's goals and interventions into the new plan.",
+    ),
+    date: str | None = Date,
+    by: str | None = By,
+    note: str | None = Note,
+    from_: str | None = From,
+) -> None:
+    """Make or revise the care plan: goals with measure and target date, interventions with owners.
+
+    Example: casectl plan C-2026-0001 --goal "No asthma ED visits; domain=health; measure=ED visits per quarter; target=0; by=2027-05-31" --intervention "Asthma action plan review; owner=pcp; goal=g1; every=monthly" --review-every 30d --agreed-by mother
+    """
+    from casectl.dates import parse_date, parse_duration_days
+    from casectl.models.records import CarePlan
+    from casectl.stages.records import plan as record_plan
+
+    cases = store(ctx)
+    current = cases.load(case_id).case.current_plan
+    data = _base(ctx, from_, date, by, note)
+    if keep_goals and current is not None and not from_:
+        data.setdefault("goals", [g.model_dump(exclude_unset=True) for g in current.goals])
+        data.setdefault(
+            "interventions", [i.model_dump(exclude_unset=True) for i in current.interventions]
+        )
+        data.setdefault("schedule", [s.model_dump(exclude_unset=True) for s in current.schedule])
+        data.setdefault("resources", list(current.resources))
+        data.setdefault("review_interval_days", current.review_interval_days)
+    goal_ids = {g["id"] for g in data.get("goals", []) if isinstance(g, dict) and "id" in g}
+    for text in goals or []:
+        item = parse_spec(text, first="description", option="--goal")
+        if "by" in item:
+            item["target_date"] = parse_date(item.pop("by"), what="--goal by=")
+        item.setdefault("id", next_handle("g", goal_ids))
+        item.setdefault("domain", "health")
+        item.setdefault("status", "not-started")
+        goal_ids.add(item["id"])
+        data.setdefault("goals", []).append(item)
+    step_ids = {i["id"] for i in data.get("interventions", []) if isinstance(i, dict) and "id" in i}
+    for text in interventions or []:
+        item = parse_spec(text, first="description", option="--intervention")
+        if "every" in item:
+            item["frequency"] = item.pop("every")
+        if "due" in item:
+            item["due"] = parse_date(item["due"], what="--intervention due=")
+        item.setdefault("id", next_handle("i", step_ids))
+        item.setdefault("status", "planned")
+        step_ids.add(item["id"])
+        data.setdefault("interventions", []).append(item)
+    for text in schedule or []:
+        data.setdefault("schedule", []).append(parse_spec(text, first="what", option="--schedule"))
+    data["resources"] = [*data.get("resources", []), *(resources or [])]
+    if review_every:
+        data["review_interval_days"] = parse_duration_days(review_every, what="--review-every")
+    if agreed_by:
+        data["agreed_by"] = split_csv(agreed_by)
+    if family_input:
+        data["family_input"] = family_input
+    record = build_record(
+        CarePlan,
+        drop_empty(data),
+        options={
+            "goals": "--goal",
+            "interventions": "--intervention",
+            "schedule": "--schedule",
+            "review_interval_days": "--review-every",
+            "agreed_by": "--agreed-by",
+        },
+        command="plan",
+    )
+    case = save(ctx, case_id, lambda c: record_plan(c, record))
+    echo_ok(
+        f"{case.id}: care plan recorded with {len(record.goals)} goal(s); review every {record.review_interval_days} days."
+    )
+
+
+@app.command()
+def implement(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    refer: list[str] | None = typer.Option(
+        None, "--refer", help='"Service; reason=…; member=team id; urgent; id=r1" (repeatable).'
+    ),
+    referral_update: list[str] | None = typer.Option(
+        None,
+        "--referral-update",
+        help='"r1=accepted" — sent, accepted, scheduled, completed, declined, no-response (repeatable).',
+    ),
+    appointment: list[str] | None = typer.Option(
+        None,
+        "--appointment",
+        help='"Purpose; date=YYYY-MM-DD; with=team id or name; id=a1" (repeatable).',
+    ),
+    appointment_update: list[str] | None = typer.Option(
+        None,
+        "--appointment-update",
+        help='"a1=attended" — scheduled, attended, missed, cancelled (repeatable).',
+    ),
+    educate: list[str] | None = typer.Option(
+        None, "--educate", help='"Topic; to=mother; materials=…" (repeatable).'
+    ),
+    resource: list[str] | None = typer.Option(
+        None, "--resource", help='"Name; kind=…; contact=…" (repeatable).'
+    ),
+    date: str | None = Date,
+    by: str | None = By,
+    note: str | None = Note,
+    from_: str | None = From,
+) -> None:
+    """Coordinate care: make and follow referrals, book appointments, educate, connect resources.
+
+    Example: casectl implement C-2026-0001 --refer "Pulmonology; reason=uncontrolled asthma; member=pulm" --educate "Inhaler technique; to=mother"
+             casectl implement C-2026-0001 --referral-update r1=scheduled
+    """
+    from casectl.dates import parse_date
+    from casectl.models.records import Coordination
+    from casectl.stages.records import implement as record_implement
+
+    cases = store(ctx)
+    existing = cases.load(case_id).case
+    data = _base(ctx, from_, date, by, note)
+    ref_ids = set(existing.referrals())
+    for text in refer or []:
+        item = parse_spec(text, first="to", option="--refer", flags=("urgent",))
+        if item.pop("urgent", False):
+            item["urgency"] = "urgent"
+        item.setdefault("id", next_handle("r", ref_ids))
+        item.setdefault("status", "sent")
+        ref_ids.add(item["id"])
+        data.setdefault("referrals", []).append(item)
+    for text in referral_update or []:
+        data.setdefault("referral_updates", []).append(
+            _keyed(text, "referral", "status", "--referral-update")
+        )
+    appt_ids = set(existing.appointments())
+    for text in appointment or []:
+        item = parse_spec(text, first="purpose", option="--appointment")
+        if "date" in item:
+            item["date"] = parse_date(item["date"], what="--appointment date=")
+        item.setdefault("id", next_handle("a", appt_ids))
+        item.setdefault("status", "scheduled")
+        appt_ids.add(item["id"])
+        data.setdefault("appointments", []).append(item)
+    for text in appointment_update or []:
+        data.setdefault("appointment_updates", []).append(
+            _keyed(text, "appointment", "status", "--appointment-update")
+        )
+    for text in educate or []:
+        item = parse_spec(text, first="topic", option="--educate")
+        if "to" in item:
+            item["given_to"] = item.pop("to")
+        data.setdefault("education", []).append(item)
+    for text in resource or []:
+        data.setdefault("resources_connected", []).append(
+            parse_spec(text, first="name", option="--resource")
+        )
+    record = build_record(Coordination, drop_empty(data), options={}, command="implement")
+    case = save(ctx, case_id, lambda c: record_implement(c, record))
+    echo_ok(f"{case.id}: coordination recorded.")
+    for ref, status, _ in case.referrals().values():
+        if any(r.id == ref.id for r in record.referrals) or any(
+            u.referral == ref.id for u in record.referral_updates
+        ):
+            echo_ok(f"  referral {ref.id} to {ref.to}: {status}")
+
+
+def _keyed(text: str, key: str, value_key: str, option: str) -> dict[str, Any]:
+    """Parse `ID=VALUE; key=value …`, e.g. `r1=accepted; note=appointment 3 March`."""
+    head, _, rest = text.partition(";")
+    handle, sep, value = head.partition("=")
+    if not sep or not handle.strip() or not value.strip():
+        raise InvalidInput(
+            f'{option} {text!r}: write it as "ID={value_key.upper()}", e.g. {option} r1=accepted.'
+        )
+    item: dict[str, Any] = {key: handle.strip(), value_key: value.strip()}
+    if rest.strip():
+        item.update(parse_spec("_;" + rest, first="_", option=option))
+        item.pop("_", None)
+    return item
+
+
+@app.command("follow-up")
+def follow_up(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    mode: str | None = typer.Option(
+        None,
+        "--mode",
+        help="phone, video, home-visit, office, clinic, school-visit, hospital-visit, email, text, letter.",
+    ),
+    with_: list[str] | None = typer.Option(
+        None,
+        "--with",
+        help="Who took part: client, family or care-team ids (repeatable or comma-separated).",
+    ),
+    summary: str | None = typer.Option(
+        None, "--summary", help="What was discussed, in a sentence."
+    ),
+    progress: list[str] | None = typer.Option(
+        None,
+        "--progress",
+        help='"g1=improving; note=…" — not-started, improving, no-change, worsening, achieved (repeatable).',
+    ),
+    barriers: list[str] | None = typer.Option(
+        None, "--barrier", help="A barrier to the plan (repeatable)."
+    ),
+    adherence: str | None = typer.Option(
+        None, "--adherence", help="good, partial, poor or unknown."
+    ),
+    plan_change: str | None = typer.Option(
+        None, "--plan-change", help="A recommended change to the plan, when it is not working."
+    ),
+    next_review: str | None = typer.Option(
+        None, "--next-review", help="Next review date (default: date + the plan's review interval)."
+    ),
+    date: str | None = Date,
+    by: str | None = By,
+    note: str | None = Note,
+    from_: str | None = From,
+) -> None:
+    """Record a contact: with whom, progress per goal, barriers, adherence, next review.
+
+    Example: casectl follow-up C-2026-0001 --mode phone --with mother --summary "no night symptoms this month" --progress "g1=improving" --adherence good
+    """
+    from casectl.dates import parse_date
+    from casectl.models.records import FollowUp
+    from casectl.stages.records import follow_up as record_follow_up
+
+    cases = store(ctx)
+    existing = cases.load(case_id).case
+    data = _base(ctx, from_, date, by, note)
+    data.update(
+        drop_empty(
+            {"mode": mode, "summary": summary, "adherence": adherence, "plan_change": plan_change}
+        )
+    )
+    if with_:
+        data["with"] = split_csv(with_)
+    for text in progress or []:
+        data.setdefault("progress", []).append(_keyed(text, "goal", "progress", "--progress"))
+    data["barriers"] = [*data.get("barriers", []), *(barriers or [])]
+    contact_day = (
+        data["date"] if isinstance(data["date"], dt.date) else parse_date(str(data["date"]))
+    )
+    if next_review:
+        data["next_review"] = parse_date(next_review, what="--next-review", base=contact_day)
+    elif "next_review" not in data and existing.current_plan is not None:
+        data["next_review"] = contact_day + dt.timedelta(
+            days=existing.current_plan.review_interval_days
+        )
+    record = build_record(
+        FollowUp,
+        drop_empty(data),
+        options={
+            "mode": "--mode",
+            "with": "--with",
+            "summary": "--summary",
+            "next_review": "--next-review",
+            "progress": "--progress",
+        },
+        command="follow-up",
+    )
+    case = save(ctx, case_id, lambda c: record_follow_up(c, record))
+    echo_ok(f"{case.id}: {record.mode} contact recorded; next review {record.next_review}.")
+
+
+@app.command()
+def evaluate(
+    ctx: typer.Context,
+    case_id: str = CaseArg,
+    outcomes: list[str] | None = typer.Option(
+        None,
+        "--outcome",
+        help='"g1=achieved; gas=1" — achieved, partly-achieved, not-achieved; GAS −2…+2 (repeatable).',
+    ),
+    well_being: str | None = typer.Option(None, "--well-being"),
+    health: str | None = typer.Option(None, "--health"),
+    financial: str | None = typer.Option(None, "--financial", help="Financial standing."),
+    care_appropriate: bool | None = typer.Option(
+        None, "--care-appropriate/--care-not-appropriate", help="Was the care received appropriate?"
+    ),
+    care_note: str | None = typer.Option(
+        None, "--care-note", help="Why the care was or was not appropriate."
+    ),
+    satisfaction: int | None = typer.Option(
+        None,
+        "--satisfaction",
+        help="Family satisfaction, 1 (very dissatisfied) to 5 (very satisfied).",
+    ),
+    cost: float | None = typer.Option(None, "--cost", help="Cost of care in the period."),
+    decision: str | None = typer.Option(None, "--decision", help="continue, transition or close."),
+    reason: str | None = typer.Option(None, "--reason", help="Why that decision."),
+    to: str | None = typer.Option(
+        None, "--to", help="With --decision transition: the service taking over."
+    ),
+    date: str | None = Date,
+    by: str | None = By,
+    note: str | None = Note,
+    from_: str | None = From,
+) -> None:
+    """Evaluate outcomes and decide: continue, transition or close.
+
+    Example: casectl evaluate C-2026-0001 --outcome "g1=achieved; gas=1" --care-appropriate --satisfaction 5 --decision close --reason "goals met"
+    """
+    from casectl.models.records import Evaluation
+    from casectl.stages.records import evaluate as record_evaluation
+
+    data = _base(ctx, from_, date, by, note)
+    data.update(
+        drop_empty(
+            {
+                "well_being": well_being,
+                "health": health,
+                "financial_standing": financial,
+                "care_appropriate": care_appropriate,
+                "care_appropriate_note": care_note,
+                "satisfaction": satisfaction,
+                "cost": cost,
+                "decision": decision,
+                "decision_reason": reason,
+                "transition_to": to,
+            }
+        )
+    )
+    for text in outcomes or []:
+        data.setdefault("goal_outcomes", []).append(_keyed(text, "goal", "outcome", "--outcome"))
+    record = build_record(
+        Evaluation,
+        drop_empty(data),
+        options={
+            "care_appropriate": "--care-appropriate/--care-not-appropriate",
+            "decision": "--decision",
+            "decision_reason": "--reason",
+            "transition_to": "--to",
+            "goal_outcomes": "--outcome",
+            "satisfaction": "--satisfaction",
+        },
+        command="evaluate",
+    )
+    case = save(ctx, case_id, lambda c: record_evaluation(c, record))
+    echo_ok(f"{case.id}: evaluation recorded ({record.decision}); the case is {case.status}.")
+
+
+def _say_flags(instruments: list[Any]) -> None:
+    for inst in instruments:
+        echo_ok(
+            f"  {inst.instrument}: total {inst.total if inst.total is not None else '—'}, {inst.band}"
+        )
+        for flag in inst.flags:
+            console(stderr=True).print(f"[bold red]SAME-DAY ACTION: {flag}[/bold red]")

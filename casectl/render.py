@@ -1,0 +1,226 @@
+"""Showing a case to a person (rich text) and to a script (JSON with derived fields).
+
+Everything here is derived at display time: ages, blood-pressure and growth categories, the
+next review, goal progress. Nothing is written back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.markup import escape
+
+from casectl.config import Config
+from casectl.dates import age_in_years, completed_years
+from casectl.models.case import Case
+from casectl.models.people import Client
+from casectl.models.records import RiskAssessment, Vitals
+from casectl.summary import latest_stage, next_review, open_referrals, timeline
+
+RISK_STYLE = {"high": "bold red", "moderate": "yellow", "low": "green"}
+
+
+def _e(value: object) -> str:
+    return escape(str(value))
+
+
+def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:
+    """Vitals with their blood-pressure and growth categories (derived, never stored)."""
+    from casectl.clinical.bp import classify_bp
+    from casectl.clinical.errors import ClinicalInputError
+    from casectl.clinical.growth import growth
+
+    lines = []
+    age = age_in_years(client.dob, on)
+    if v.systolic is not None and v.diastolic is not None:
+        text = f"BP {v.systolic}/{v.diastolic} mm Hg"
+        try:
+            sex = client.sex if client.sex in ("female", "male") else "female"
+            bp = classify_bp(age, sex, v.height_cm, v.systolic, v.diastolic)
+            text += f": {bp.category} ({bp.method}) — one reading is not a diagnosis"
+        except ClinicalInputError as exc:
+            text += f" (not classified: {exc})"
+        lines.append(text)
+    if v.height_cm is not None or v.weight_kg is not None:
+        parts = []
+        if v.height_cm is not None:
+            parts.append(f"height {v.height_cm:g} cm")
+        if v.weight_kg is not None:
+            parts.append(f"weight {v.weight_kg:g} kg")
+        text = ", ".join(parts)
+        if 2 <= age < 20 and client.sex in ("female", "male"):
+            try:
+                g = growth(age, client.sex, v.height_cm, v.weight_kg)
+                if g.bmi is not None and g.bmi_percentile is not None:
+                    text += (
+                        f"; BMI {g.bmi:.1f} ({g.bmi_percentile:.0f}th percentile, {g.bmi_category})"
+                    )
+            except ClinicalInputError as exc:
+                text += f" ({exc})"
+        lines.append(text)
+    others = [
+        f"{label} {value}"
+        for label, value in (
+            ("heart rate", v.heart_rate),
+            ("resp. rate", v.respiratory_rate),
+            ("temp", v.temperature_c),
+            ("SpO2", v.spo2),
+        )
+        if value is not None
+    ]
+    if others:
+        lines.append(", ".join(others))
+    return lines
+
+
+def render_risk(out: Any, risk: RiskAssessment | None) -> None:
+    """The risk record factor by factor, so a clinician can agree or override."""
+    if risk is None:
+        out.print("Risk: not yet assessed (casectl risk CASE)")
+        return
+    level = risk.effective_level
+    head = f"Risk: [{RISK_STYLE[level]}]{level}[/] (score {risk.score}, {risk.date}, rules {_e(risk.rules_version)})"
+    out.print(head)
+    if risk.override:
+        out.print(
+            f"  overridden from {risk.level} by {_e(risk.recorded_by)}: {_e(risk.override.reason)}"
+        )
+    for f in risk.factors:
+        mark = "[bold red]![/] " if f.forces_high else "  "
+        out.print(f"{mark}{f.points:+d}  {_e(f.factor)}: {_e(f.detail)}  [dim]({_e(f.source)})[/]")
+    if not risk.factors:
+        out.print("  no risk factors recorded in the assessment")
+
+
+def render_case(out: Any, case: Case, config: Config, today: dt.date) -> None:
+    """A case summary for a person at a terminal (plain text when piped)."""
+    c = case.client
+    age = completed_years(c.dob, today)
+    out.print(f"[bold]{_e(case.id)}[/]  {_e(c.name)}, {age} y, {c.sex}  — {case.status}")
+    out.print(
+        f"Case manager {_e(case.case_manager)}; opened {case.opened}; stage: {latest_stage(case)}"
+    )
+    if case.closed:
+        out.print(f"Closed {case.closed}: {_e(case.closed_reason)}")
+    if case.transferred_to:
+        out.print(f"Transferred to {_e(case.transferred_to)}")
+    interp = "; interpreter needed" if c.interpreter_needed else ""
+    out.print(f"Language: {_e(c.preferred_language)}{interp}")
+    if c.cultural_considerations:
+        out.print(f"Culture: {_e(c.cultural_considerations)}")
+    _flags(out, case)
+    if case.family:
+        out.print("\n[bold]Family[/]")
+        for m in case.family:
+            roles = [
+                r for r, on in (("guardian", m.legal_guardian), ("decides", m.decision_maker)) if on
+            ]
+            extra = f" [{', '.join(roles)}]" if roles else ""
+            lang = f", {m.language}" if m.language else ""
+            out.print(f"  {_e(m.id)}: {_e(m.name)} ({_e(m.relationship)}{lang}){_e(extra)}")
+    if case.care_team:
+        out.print("\n[bold]Care team[/]")
+        for t in case.care_team:
+            org = f", {t.organisation}" if t.organisation else ""
+            consent = "" if t.consent_to_share else "  (no consent to share on file)"
+            out.print(f"  {_e(t.id)}: {_e(t.name)} — {t.role}{_e(org)}{consent}")
+    out.print("")
+    render_risk(out, case.current_risk)
+    assessment = case.last_assessment
+    if assessment and assessment.vitals:
+        out.print(f"\n[bold]Vitals[/] ({assessment.date})")
+        for line in vitals_lines(c, assessment.date, assessment.vitals):
+            out.print(f"  {_e(line)}")
+    _plan(out, case, today)
+    refs = open_referrals(case)
+    if refs:
+        out.print("\n[bold]Open referrals[/]")
+        for r in refs:
+            days = (today - r["since"]).days
+            out.print(
+                f"  {r['id']}: {_e(r['to'])} — {r['status']} since {r['since']} ({days} d); {_e(r['reason'])}"
+            )
+    upcoming = [
+        (a, s) for a, s in case.appointments().values() if s == "scheduled" and a.date >= today
+    ]
+    if upcoming:
+        out.print("\n[bold]Upcoming appointments[/]")
+        for a, _ in sorted(upcoming, key=lambda x: x[0].date):
+            out.print(f"  {a.date} {_e(a.with_)}: {_e(a.purpose)}")
+    last = case.last_follow_up
+    review = next_review(case, config)
+    out.print("")
+    out.print(
+        f"Last contact: {last.date} ({last.mode}) — {_e(last.summary)}"
+        if last
+        else "Last contact: none yet"
+    )
+    if review:
+        late = (today - review).days
+        flag = f" [bold red]overdue by {late} d[/]" if late > 0 else ""
+        out.print(f"Next review: {review}{flag}")
+    out.print("\n[bold]Timeline[/]")
+    for entry in timeline(case):
+        out.print(
+            f"  {entry.date}  {entry.stage:<10} {_e(entry.summary)}  [dim]({_e(entry.recorded_by)})[/]"
+        )
+
+
+def _flags(out: Any, case: Case) -> None:
+    from casectl.clinical.risk import latest_instruments
+
+    for inst, where in latest_instruments(case).values():
+        for flag in inst.flags:
+            out.print(f"[bold red]SAME-DAY FLAG[/] {_e(flag)} ({_e(where)})")
+
+
+def goal_progress(case: Case) -> dict[str, str]:
+    """The latest progress noted for each goal at follow-up."""
+    latest: dict[str, str] = {}
+    for contact in sorted(case.follow_ups, key=lambda f: f.date):
+        for note in contact.progress:
+            latest[note.goal] = note.progress
+    return latest
+
+
+def _plan(out: Any, case: Case, today: dt.date) -> None:
+    plan = case.current_plan
+    if plan is None:
+        return
+    progress = goal_progress(case)
+    agreed = ", ".join(plan.agreed_by)
+    out.print(
+        f"\n[bold]Care plan[/] ({plan.date}; review every {plan.review_interval_days} d; agreed by {_e(agreed)})"
+    )
+    for g in plan.goals:
+        late = (
+            " [red](past target)[/]"
+            if g.target_date < today and g.status not in ("achieved", "discontinued")
+            else ""
+        )
+        seen = f", latest: {progress[g.id]}" if g.id in progress else ""
+        out.print(
+            f"  {g.id} [{g.domain}] {_e(g.description)} — {g.status}{seen}; target {_e(g.target)} by {g.target_date}{late}"
+        )
+    for i in plan.interventions:
+        when = f"due {i.due}" if i.due else _e(i.frequency or "")
+        out.print(f"    {i.id}: {_e(i.description)} — {_e(i.owner)}, {when}, {i.status}")
+
+
+def case_json(case: Case, config: Config, today: dt.date) -> dict[str, Any]:
+    """The whole case as JSON plus a `derived` block (computed today, never stored)."""
+    risk = case.current_risk
+    review = next_review(case, config)
+    data = case.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["derived"] = {
+        "as_of": today.isoformat(),
+        "age": completed_years(case.client.dob, today),
+        "stage": latest_stage(case),
+        "risk": risk.effective_level if risk else None,
+        "next_review": review.isoformat() if review else None,
+        "days_overdue": max(0, (today - review).days) if review else None,
+        "open_referrals": [{**r, "since": r["since"].isoformat()} for r in open_referrals(case)],
+        "goal_progress": goal_progress(case),
+    }
+    return data
