@@ -38,7 +38,7 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out or "(top level)"
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def describe_error(error: Mapping[str, Any]) -> str:
     """Pydantic's message, reworded where a case manager would not follow it."""
     kind = error["type"]
     given = error.get("input")
@@ -65,7 +65,7 @@ def validate_case(data: Mapping[str, Any], *, today: dt.date) -> Case:
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
-        problems = [(tuple(err["loc"]), _message(err)) for err in exc.errors()]
+        problems = [(tuple(err["loc"]), describe_error(err)) for err in exc.errors()]
         raise CaseInvalid(problems) from None
     problems = list(_cross_checks(case, today))
     if problems:
