@@ -74,7 +74,11 @@ def build_record(
             return model.model_validate(data)
         except ValidationError as exc:
             errors = exc.errors()
+        # A misspelt key explains the "missing" field it was meant to be: report it first.
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
         missing = [e["loc"][0] for e in errors if e["type"] == "missing" and len(e["loc"]) == 1]
+        if errors[0]["type"] == "extra_forbidden":
+            missing = []
         if missing and stdin_is_tty():
             for name in missing:
                 data[str(name)] = _ask(model, str(name), options.get(str(name), str(name)))

@@ -62,6 +62,8 @@ def _yaml(indent: int = 2, block_seq_indent: int = 0) -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never fold a long note onto two lines
+    # One date object used twice (closed: and the status change) must not become &id001/*id001.
+    yaml.representer.ignore_aliases = lambda *_: True
     yaml.indent(mapping=indent, sequence=indent + block_seq_indent, offset=block_seq_indent)
     return yaml
 

@@ -1,0 +1,5 @@
+"""`python -m casectl` runs the command line."""
+
+from casectl.cli.app import main
+
+main()
