@@ -35,6 +35,7 @@ GITIGNORE = f"""\
 # casectl: lock files and editor leftovers are not part of the case record.
 {LOCK_DIR}/
 .casectl-*.tmp
+.pseudonym-key
 *.swp
 *~
 """
