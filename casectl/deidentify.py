@@ -7,7 +7,6 @@ every run, while nobody without the key can map a pseudonym back by trying every
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import os
@@ -36,10 +35,3 @@ def pseudonym(case_id: str, key: bytes) -> str:
     digest = hmac.new(key, case_id.encode("utf-8"), hashlib.sha256).hexdigest()
     return f"P-{digest[:10]}"
 
-
-def age_years(dob: dt.date, on: dt.date) -> int:
-    """Age in completed years: what replaces a date of birth in de-identified output."""
-    years = on.year - dob.year
-    if (on.month, on.day) < (dob.month, dob.day):
-        years -= 1
-    return years
