@@ -52,20 +52,81 @@ def cli(tmp_path: Path) -> Cli:
 
 
 def open_case(cli: Cli, name: str = "Mia Santos", dob: str = "2016-04-02") -> str:
-    result = cli("new", "--name", name, "--dob", dob, "--sex", "female", "--language", "es", "--interpreter")
+    result = cli(
+        "new", "--name", name, "--dob", dob, "--sex", "female", "--language", "es", "--interpreter"
+    )
     return result.stdout.strip().splitlines()[-1]
 
 
 def planned_case(cli: Cli) -> str:
     """A case taken through screen, assess, risk and plan, with a mother and a care team."""
     case = open_case(cli)
-    cli("family", case, "--id", "mother", "--name", "Rosa Santos", "--relationship", "mother", "--guardian", "--decision-maker", "--language", "es")
-    cli("team", case, "--id", "pcp", "--name", "Dr. Ana Ruiz", "--role", "primary-care", "--consent-to-share")
+    cli(
+        "family",
+        case,
+        "--id",
+        "mother",
+        "--name",
+        "Rosa Santos",
+        "--relationship",
+        "mother",
+        "--guardian",
+        "--decision-maker",
+        "--language",
+        "es",
+    )
+    cli(
+        "team",
+        case,
+        "--id",
+        "pcp",
+        "--name",
+        "Dr. Ana Ruiz",
+        "--role",
+        "primary-care",
+        "--consent-to-share",
+    )
     cli("team", case, "--id", "pulm", "--name", "Dr. Lee", "--role", "specialist")
-    cli("screen", case, "--referral-source", "Eastside Pediatrics", "--referral-reason", "3 ED visits", "--eligible", "--reason", "uncontrolled asthma", "--date", "2026-09-01")
-    cli("assess", case, "--health-status", "poorly controlled asthma", "--diagnosis", "Moderate persistent asthma; icd10=J45.40; system=respiratory", "--ed-visits", "3", "--date", "2026-09-10")
+    cli(
+        "screen",
+        case,
+        "--referral-source",
+        "Eastside Pediatrics",
+        "--referral-reason",
+        "3 ED visits",
+        "--eligible",
+        "--reason",
+        "uncontrolled asthma",
+        "--date",
+        "2026-09-01",
+    )
+    cli(
+        "assess",
+        case,
+        "--health-status",
+        "poorly controlled asthma",
+        "--diagnosis",
+        "Moderate persistent asthma; icd10=J45.40; system=respiratory",
+        "--ed-visits",
+        "3",
+        "--date",
+        "2026-09-10",
+    )
     cli("risk", case, "--date", "2026-09-10")
-    cli("plan", case, "--goal", "No ED visits; measure=ED visits per quarter; baseline=3; target=0; by=2027-05-31", "--intervention", "Asthma action plan review; owner=pcp; goal=g1; every=monthly", "--review-every", "30d", "--agreed-by", "mother", "--date", "2026-09-15")
+    cli(
+        "plan",
+        case,
+        "--goal",
+        "No ED visits; measure=ED visits per quarter; baseline=3; target=0; by=2027-05-31",
+        "--intervention",
+        "Asthma action plan review; owner=pcp; goal=g1; every=monthly",
+        "--review-every",
+        "30d",
+        "--agreed-by",
+        "mother",
+        "--date",
+        "2026-09-15",
+    )
     return case
 
 

@@ -45,7 +45,18 @@ def test_new_prints_the_id_last_and_numbers_cases_by_year(cli: Cli) -> None:
 
 def test_new_refuses_an_existing_id(cli: Cli) -> None:
     open_case(cli)
-    result = cli("new", "--name", "A B", "--dob", "2019-01-01", "--sex", "male", "--id", "C-2026-0001", ok=False)
+    result = cli(
+        "new",
+        "--name",
+        "A B",
+        "--dob",
+        "2019-01-01",
+        "--sex",
+        "male",
+        "--id",
+        "C-2026-0001",
+        ok=False,
+    )
     assert result.exit_code == ExitStatus.UNSAFE and "already exists" in result.stderr
 
 
@@ -73,9 +84,29 @@ def test_new_rejects_a_future_birth_date(cli: Cli) -> None:
 
 
 def test_show_summarises_the_case(cli: Cli, planned: str) -> None:
-    cli("implement", planned, "--refer", "Pulmonology; reason=asthma; member=pulm", "--date", "2026-09-20")
+    cli(
+        "implement",
+        planned,
+        "--refer",
+        "Pulmonology; reason=asthma; member=pulm",
+        "--date",
+        "2026-09-20",
+    )
     out = cli("show", planned).stdout
-    for text in ("Mia Santos, 10 y, female", "interpreter needed", "mother: Rosa Santos", "pcp: Dr. Ana Ruiz", "Risk:", "emergency visits", "Care plan", "g1", "Open referrals", "r1: Pulmonology — sent", "Next review: 2026-10-15 overdue by 41 d", "Timeline"):
+    for text in (
+        "Mia Santos, 10 y, female",
+        "interpreter needed",
+        "mother: Rosa Santos",
+        "pcp: Dr. Ana Ruiz",
+        "Risk:",
+        "emergency visits",
+        "Care plan",
+        "g1",
+        "Open referrals",
+        "r1: Pulmonology — sent",
+        "Next review: 2026-10-15 overdue by 41 d",
+        "Timeline",
+    ):
         assert text in out, text
 
 
@@ -113,7 +144,9 @@ def test_list_formats_and_filters(cli: Cli, planned: str) -> None:
     assert list(rows[0]) == LIST_FIELDS
     active = cli("list", "--status", "active", "--format", "ids").stdout.split()
     assert active == [planned]
-    table = list(csv.DictReader(io.StringIO(cli("list", "--format", "csv", "--status", "closed").stdout)))
+    table = list(
+        csv.DictReader(io.StringIO(cli("list", "--format", "csv", "--status", "closed").stdout))
+    )
     assert [r["case_id"] for r in table] == [other] and table[0]["status"] == "closed"
     plain = cli("list").stdout.splitlines()
     assert plain[0].split("\t") == LIST_FIELDS  # piped: plain tab-separated, no box drawing
@@ -124,8 +157,18 @@ def test_list_formats_and_filters(cli: Cli, planned: str) -> None:
 def test_list_json_fields_are_a_stable_contract() -> None:
     # Scripts depend on these names and this order: add new fields at the end only.
     assert LIST_FIELDS == [
-        "case_id", "client", "age", "status", "risk", "stage", "manager", "opened",
-        "last_contact", "next_review", "open_referrals", "language",
+        "case_id",
+        "client",
+        "age",
+        "status",
+        "risk",
+        "stage",
+        "manager",
+        "opened",
+        "last_contact",
+        "next_review",
+        "open_referrals",
+        "language",
     ]
 
 
@@ -142,12 +185,20 @@ def test_check_reports_file_line_message_and_json(cli: Cli, planned: str) -> Non
     line = result.stdout.strip()
     assert line.startswith(f"{path}:") and "client.sex: 'femal' is not one of" in line
     problems = json.loads(cli("check", "--format", "json", ok=False).stdout)
-    assert problems[0]["file"] == str(path) and problems[0]["field"] == "client.sex" and problems[0]["line"] > 1
+    assert (
+        problems[0]["file"] == str(path)
+        and problems[0]["field"] == "client.sex"
+        and problems[0]["line"] > 1
+    )
 
 
-def test_edit_keeps_a_valid_edit(cli: Cli, planned: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edit_keeps_a_valid_edit(
+    cli: Cli, planned: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     editor = tmp_path / "editor.sh"
-    editor.write_text("#!/bin/sh\nsed -i 's/name: Mia Santos/name: Mia R. Santos  # corrected/' \"$1\"\n")
+    editor.write_text(
+        "#!/bin/sh\nsed -i 's/name: Mia Santos/name: Mia R. Santos  # corrected/' \"$1\"\n"
+    )
     editor.chmod(0o700)
     monkeypatch.setenv("EDITOR", str(editor))
     cli("edit", planned)
@@ -155,7 +206,9 @@ def test_edit_keeps_a_valid_edit(cli: Cli, planned: str, tmp_path: Path, monkeyp
     assert stat.S_IMODE(cli.path(planned).stat().st_mode) == 0o600
 
 
-def test_edit_never_keeps_an_invalid_file(cli: Cli, planned: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edit_never_keeps_an_invalid_file(
+    cli: Cli, planned: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = cli.path(planned).read_bytes()
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nsed -i 's/dob: 2016-04-02/dob: 2016-04-31/' \"$1\"\n")
@@ -187,8 +240,29 @@ def test_close_reopen_hold_and_transfer_keep_a_history(cli: Cli, planned: str) -
 
 def test_family_team_and_consent(cli: Cli) -> None:
     case = open_case(cli)
-    cli("family", case, "--id", "grandma", "--name", "Ines Santos", "--relationship", "grandmother", "--involvement", "does school pick-up")
-    cli("team", case, "--id", "school", "--name", "Lincoln Elementary", "--role", "school", "--consent-to-share")
+    cli(
+        "family",
+        case,
+        "--id",
+        "grandma",
+        "--name",
+        "Ines Santos",
+        "--relationship",
+        "grandmother",
+        "--involvement",
+        "does school pick-up",
+    )
+    cli(
+        "team",
+        case,
+        "--id",
+        "school",
+        "--name",
+        "Lincoln Elementary",
+        "--role",
+        "school",
+        "--consent-to-share",
+    )
     cli("consent", case, "--kind", "share-information", "--given-by", "client", "--scope", "school")
     bad = cli("consent", case, "--kind", "share-information", "--given-by", "school", ok=False)
     assert bad.exit_code == ExitStatus.INVALID and "not the client or a family member" in bad.stderr
@@ -205,7 +279,9 @@ def test_a_bad_config_is_named(cli: Cli, planned: str) -> None:
     assert "config.toml: risk.high_at" in result.stderr
 
 
-def test_an_internal_error_shows_no_traceback_and_no_case_data(cli: Cli, planned: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_internal_error_shows_no_traceback_and_no_case_data(
+    cli: Cli, planned: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("Mia Santos secret")
 

@@ -18,8 +18,21 @@ VALID: dict[str, Any] = {
     "status": "open",
     "opened": dt.date(2026, 3, 1),
     "case_manager": "M. Chen",
-    "client": {"name": "Ana Lima", "dob": dt.date(2020, 5, 1), "sex": "female", "preferred_language": "pt"},
-    "family": [{"id": "mother", "name": "Bea Lima", "relationship": "mother", "legal_guardian": True, "decision_maker": True}],
+    "client": {
+        "name": "Ana Lima",
+        "dob": dt.date(2020, 5, 1),
+        "sex": "female",
+        "preferred_language": "pt",
+    },
+    "family": [
+        {
+            "id": "mother",
+            "name": "Bea Lima",
+            "relationship": "mother",
+            "legal_guardian": True,
+            "decision_maker": True,
+        }
+    ],
     "care_team": [{"id": "pcp", "name": "Dr. Ito", "role": "primary-care"}],
     "assessments": [
         {
@@ -31,20 +44,51 @@ VALID: dict[str, Any] = {
         }
     ],
     "risk_assessments": [
-        {"date": dt.date(2026, 3, 10), "recorded_by": "M. Chen", "level": "low", "score": 1, "rules_version": "casectl-risk-1"}
+        {
+            "date": dt.date(2026, 3, 10),
+            "recorded_by": "M. Chen",
+            "level": "low",
+            "score": 1,
+            "rules_version": "casectl-risk-1",
+        }
     ],
     "care_plans": [
         {
             "date": dt.date(2026, 3, 12),
             "recorded_by": "M. Chen",
-            "goals": [{"id": "g1", "domain": "health", "description": "HbA1c under 7.5%", "measure": "HbA1c", "target": "< 7.5%", "target_date": dt.date(2026, 9, 1)}],
-            "interventions": [{"id": "i1", "description": "Diabetes education", "owner": "pcp", "goal": "g1", "due": dt.date(2026, 4, 1)}],
+            "goals": [
+                {
+                    "id": "g1",
+                    "domain": "health",
+                    "description": "HbA1c under 7.5%",
+                    "measure": "HbA1c",
+                    "target": "< 7.5%",
+                    "target_date": dt.date(2026, 9, 1),
+                }
+            ],
+            "interventions": [
+                {
+                    "id": "i1",
+                    "description": "Diabetes education",
+                    "owner": "pcp",
+                    "goal": "g1",
+                    "due": dt.date(2026, 4, 1),
+                }
+            ],
             "review_interval_days": 30,
             "agreed_by": ["mother"],
         }
     ],
     "follow_ups": [
-        {"date": dt.date(2026, 4, 1), "recorded_by": "M. Chen", "mode": "phone", "with": ["mother"], "summary": "going well", "progress": [{"goal": "g1", "progress": "improving"}], "next_review": dt.date(2026, 5, 1)}
+        {
+            "date": dt.date(2026, 4, 1),
+            "recorded_by": "M. Chen",
+            "mode": "phone",
+            "with": ["mother"],
+            "summary": "going well",
+            "progress": [{"goal": "g1", "progress": "improving"}],
+            "next_review": dt.date(2026, 5, 1),
+        }
     ],
 }
 
@@ -72,37 +116,75 @@ def test_date_of_birth_in_the_future() -> None:
 
 
 def test_a_completed_contact_in_the_future() -> None:
-    rejects(lambda d: d["follow_ups"][0].update(date=dt.date(2026, 12, 1), next_review=dt.date(2026, 12, 30)), "in the future", "follow_ups.0.date")
+    rejects(
+        lambda d: d["follow_ups"][0].update(
+            date=dt.date(2026, 12, 1), next_review=dt.date(2026, 12, 30)
+        ),
+        "in the future",
+        "follow_ups.0.date",
+    )
 
 
 def test_diastolic_must_be_below_systolic() -> None:
-    rejects(lambda d: d["assessments"][0]["vitals"].update(systolic=60, diastolic=100), "diastolic 100 must be below systolic 60", "assessments.0.vitals")
+    rejects(
+        lambda d: d["assessments"][0]["vitals"].update(systolic=60, diastolic=100),
+        "diastolic 100 must be below systolic 60",
+        "assessments.0.vitals",
+    )
 
 
-@pytest.mark.parametrize(("field", "value"), [("height_cm", 400), ("weight_kg", -3), ("systolic", 400), ("spo2", 120)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("height_cm", 400), ("weight_kg", -3), ("systolic", 400), ("spo2", 120)]
+)
 def test_vitals_outside_plausible_ranges(field: str, value: float) -> None:
-    rejects(lambda d: d["assessments"][0]["vitals"].update({field: value}), "out of range", f"assessments.0.vitals.{field}")
+    rejects(
+        lambda d: d["assessments"][0]["vitals"].update({field: value}),
+        "out of range",
+        f"assessments.0.vitals.{field}",
+    )
 
 
 def test_required_fields_per_stage() -> None:
-    rejects(lambda d: d["care_plans"][0].pop("review_interval_days"), "is required", "care_plans.0.review_interval_days")
-    rejects(lambda d: d["care_plans"][0].update(agreed_by=[]), "at least 1", "care_plans.0.agreed_by")
+    rejects(
+        lambda d: d["care_plans"][0].pop("review_interval_days"),
+        "is required",
+        "care_plans.0.review_interval_days",
+    )
+    rejects(
+        lambda d: d["care_plans"][0].update(agreed_by=[]), "at least 1", "care_plans.0.agreed_by"
+    )
 
 
 def test_an_intervention_owner_must_be_on_the_care_team() -> None:
-    rejects(lambda d: d["care_plans"][0]["interventions"][0].update(owner="nurse"), "'nurse' is not on the care team", "care_plans.0.interventions.0.owner")
+    rejects(
+        lambda d: d["care_plans"][0]["interventions"][0].update(owner="nurse"),
+        "'nurse' is not on the care team",
+        "care_plans.0.interventions.0.owner",
+    )
 
 
 def test_an_intervention_goal_must_exist() -> None:
-    rejects(lambda d: d["care_plans"][0]["interventions"][0].update(goal="g7"), "'g7' is not a goal", "care_plans.0.interventions.0.goal")
+    rejects(
+        lambda d: d["care_plans"][0]["interventions"][0].update(goal="g7"),
+        "'g7' is not a goal",
+        "care_plans.0.interventions.0.goal",
+    )
 
 
 def test_a_progress_note_goal_must_exist() -> None:
-    rejects(lambda d: d["follow_ups"][0]["progress"][0].update(goal="g2"), "'g2' is not a goal", "follow_ups.0.progress.0.goal")
+    rejects(
+        lambda d: d["follow_ups"][0]["progress"][0].update(goal="g2"),
+        "'g2' is not a goal",
+        "follow_ups.0.progress.0.goal",
+    )
 
 
 def test_agreement_comes_from_the_client_or_family() -> None:
-    rejects(lambda d: d["care_plans"][0].update(agreed_by=["pcp"]), "is not the client or a family member", "care_plans.0.agreed_by.0")
+    rejects(
+        lambda d: d["care_plans"][0].update(agreed_by=["pcp"]),
+        "is not the client or a family member",
+        "care_plans.0.agreed_by.0",
+    )
 
 
 @pytest.mark.parametrize("code", ["E10", "J45.40", "S06.2X9S", "U07.1", "e10.9"])
@@ -114,11 +196,19 @@ def test_icd10_codes_accepted(code: str) -> None:
 
 @pytest.mark.parametrize("code", ["E1", "1E0.9", "J45.12345", "J45-40", "asthma"])
 def test_icd10_codes_rejected(code: str) -> None:
-    rejects(lambda d: d["assessments"][0]["diagnoses"][0].update(icd10=code), "is not an ICD-10-CM code", "assessments.0.diagnoses.0.icd10")
+    rejects(
+        lambda d: d["assessments"][0]["diagnoses"][0].update(icd10=code),
+        "is not an ICD-10-CM code",
+        "assessments.0.diagnoses.0.icd10",
+    )
 
 
 def test_a_misspelt_key_is_named() -> None:
-    rejects(lambda d: d["client"].update(prefered_language="es"), "unknown key", "client.prefered_language")
+    rejects(
+        lambda d: d["client"].update(prefered_language="es"),
+        "unknown key",
+        "client.prefered_language",
+    )
 
 
 def test_user_keys_are_allowed_anywhere() -> None:
@@ -130,7 +220,11 @@ def test_user_keys_are_allowed_anywhere() -> None:
 
 def test_unknown_status_and_stage_values() -> None:
     rejects(lambda d: d.update(status="pending"), "is not one of", "status")
-    rejects(lambda d: d["follow_ups"][0].update(mode="carrier pigeon"), "is not one of", "follow_ups.0.mode")
+    rejects(
+        lambda d: d["follow_ups"][0].update(mode="carrier pigeon"),
+        "is not one of",
+        "follow_ups.0.mode",
+    )
 
 
 def test_closed_case_needs_date_and_reason() -> None:
@@ -138,24 +232,46 @@ def test_closed_case_needs_date_and_reason() -> None:
 
 
 def test_a_transferred_case_names_where_it_went() -> None:
-    rejects(lambda d: d.update(status="transferred"), "needs the manager or service", "transferred_to")
+    rejects(
+        lambda d: d.update(status="transferred"), "needs the manager or service", "transferred_to"
+    )
 
 
 def test_duplicate_handles() -> None:
-    rejects(lambda d: d["care_team"].append({"id": "mother", "name": "X", "role": "school"}), "used twice", "care_team.1.id")
+    rejects(
+        lambda d: d["care_team"].append({"id": "mother", "name": "X", "role": "school"}),
+        "used twice",
+        "care_team.1.id",
+    )
 
 
 def test_referral_updates_name_an_earlier_referral() -> None:
     rejects(
-        lambda d: d.update(coordination=[{"date": dt.date(2026, 4, 2), "recorded_by": "M. Chen", "referral_updates": [{"referral": "r5", "status": "accepted"}]}]),
+        lambda d: d.update(
+            coordination=[
+                {
+                    "date": dt.date(2026, 4, 2),
+                    "recorded_by": "M. Chen",
+                    "referral_updates": [{"referral": "r5", "status": "accepted"}],
+                }
+            ]
+        ),
         "'r5' is not an earlier referral",
         "coordination.0.referral_updates.0.referral",
     )
 
 
 def test_an_empty_implement_record_is_refused() -> None:
-    rejects(lambda d: d.update(coordination=[{"date": dt.date(2026, 4, 2), "recorded_by": "M. Chen"}]), "needs at least one", "coordination.0")
+    rejects(
+        lambda d: d.update(coordination=[{"date": dt.date(2026, 4, 2), "recorded_by": "M. Chen"}]),
+        "needs at least one",
+        "coordination.0",
+    )
 
 
 def test_language_codes() -> None:
-    rejects(lambda d: d["client"].update(preferred_language="Spanish"), "is not a language code", "client.preferred_language")
+    rejects(
+        lambda d: d["client"].update(preferred_language="Spanish"),
+        "is not a language code",
+        "client.preferred_language",
+    )

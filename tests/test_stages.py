@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from casectl.errors import ExitStatus
 from ruamel.yaml import YAML
 
+from casectl.errors import ExitStatus
 from tests.conftest import Cli, open_case
 
 
@@ -15,17 +15,74 @@ def load(cli: Cli, case: str) -> dict:  # type: ignore[type-arg]
 
 
 def test_all_seven_stages_leave_dated_records(cli: Cli, planned: str) -> None:
-    cli("implement", planned, "--refer", "Pulmonology; reason=uncontrolled asthma; member=pulm", "--educate", "Inhaler technique; to=mother", "--date", "2026-09-20")
-    cli("implement", planned, "--referral-update", "r1=scheduled; note=first visit 3 Oct", "--date", "2026-09-25")
-    cli("follow-up", planned, "--mode", "phone", "--with", "mother", "--summary", "fewer night symptoms", "--progress", "g1=improving", "--adherence", "good", "--date", "2026-10-15")
-    result = cli("evaluate", planned, "--outcome", "g1=partly-achieved; gas=0", "--care-appropriate", "--satisfaction", "4", "--decision", "continue", "--reason", "winter ahead", "--date", "2026-11-20")
+    cli(
+        "implement",
+        planned,
+        "--refer",
+        "Pulmonology; reason=uncontrolled asthma; member=pulm",
+        "--educate",
+        "Inhaler technique; to=mother",
+        "--date",
+        "2026-09-20",
+    )
+    cli(
+        "implement",
+        planned,
+        "--referral-update",
+        "r1=scheduled; note=first visit 3 Oct",
+        "--date",
+        "2026-09-25",
+    )
+    cli(
+        "follow-up",
+        planned,
+        "--mode",
+        "phone",
+        "--with",
+        "mother",
+        "--summary",
+        "fewer night symptoms",
+        "--progress",
+        "g1=improving",
+        "--adherence",
+        "good",
+        "--date",
+        "2026-10-15",
+    )
+    result = cli(
+        "evaluate",
+        planned,
+        "--outcome",
+        "g1=partly-achieved; gas=0",
+        "--care-appropriate",
+        "--satisfaction",
+        "4",
+        "--decision",
+        "continue",
+        "--reason",
+        "winter ahead",
+        "--date",
+        "2026-11-20",
+    )
     assert "evaluation recorded (continue)" in result.stdout
     data = load(cli, planned)
-    for section in ("screening", "assessments", "risk_assessments", "care_plans", "coordination", "follow_ups", "evaluations"):
+    for section in (
+        "screening",
+        "assessments",
+        "risk_assessments",
+        "care_plans",
+        "coordination",
+        "follow_ups",
+        "evaluations",
+    ):
         assert data[section], section
         assert all("date" in r and r["recorded_by"] == "J. Rivera" for r in data[section])
-    assert data["coordination"][1]["referral_updates"] == [{"referral": "r1", "status": "scheduled", "note": "first visit 3 Oct"}]
-    assert data["follow_ups"][0]["next_review"].isoformat() == "2026-11-14"  # contact + the plan's 30 days
+    assert data["coordination"][1]["referral_updates"] == [
+        {"referral": "r1", "status": "scheduled", "note": "first visit 3 Oct"}
+    ]
+    assert (
+        data["follow_ups"][0]["next_review"].isoformat() == "2026-11-14"
+    )  # contact + the plan's 30 days
 
 
 def test_doing_a_stage_again_appends_and_keeps_the_earlier_record(cli: Cli, planned: str) -> None:
@@ -45,7 +102,17 @@ def test_risk_needs_an_assessment_and_names_the_command(cli: Cli) -> None:
 def test_plan_needs_a_risk_level(cli: Cli) -> None:
     case = open_case(cli)
     cli("assess", case, "--health-status", "ok")
-    result = cli("plan", case, "--goal", "x; measure=m; target=t; by=2027-01-01", "--review-every", "30d", "--agreed-by", "client", ok=False)
+    result = cli(
+        "plan",
+        case,
+        "--goal",
+        "x; measure=m; target=t; by=2027-01-01",
+        "--review-every",
+        "30d",
+        "--agreed-by",
+        "client",
+        ok=False,
+    )
     assert result.exit_code == ExitStatus.STAGE_ORDER
     assert "needs a risk level first" in result.stderr and f"casectl risk {case}" in result.stderr
 
@@ -54,7 +121,18 @@ def test_implement_follow_up_and_evaluate_need_a_plan(cli: Cli) -> None:
     case = open_case(cli)
     for args in (
         ("implement", case, "--educate", "topic; to=client"),
-        ("follow-up", case, "--mode", "phone", "--with", "client", "--summary", "s", "--next-review", "+7d"),
+        (
+            "follow-up",
+            case,
+            "--mode",
+            "phone",
+            "--with",
+            "client",
+            "--summary",
+            "s",
+            "--next-review",
+            "+7d",
+        ),
         ("evaluate", case, "--care-appropriate", "--decision", "continue", "--reason", "r"),
     ):
         result = cli(*args, ok=False)
@@ -64,7 +142,9 @@ def test_implement_follow_up_and_evaluate_need_a_plan(cli: Cli) -> None:
 
 def test_a_closed_case_takes_no_stage_records_until_reopened(cli: Cli, planned: str) -> None:
     cli("close", planned, "--reason", "family moved away")
-    result = cli("follow-up", planned, "--mode", "phone", "--with", "mother", "--summary", "s", ok=False)
+    result = cli(
+        "follow-up", planned, "--mode", "phone", "--with", "mother", "--summary", "s", ok=False
+    )
     assert result.exit_code == ExitStatus.STAGE_ORDER
     assert "reopen" in result.stderr
     cli("reopen", planned, "--reason", "family returned")
@@ -74,9 +154,19 @@ def test_a_closed_case_takes_no_stage_records_until_reopened(cli: Cli, planned: 
     assert [h["status"] for h in data["status_history"]] == ["closed", "open"]
 
 
-def test_an_owner_not_on_the_care_team_is_refused_and_nothing_is_written(cli: Cli, planned: str) -> None:
+def test_an_owner_not_on_the_care_team_is_refused_and_nothing_is_written(
+    cli: Cli, planned: str
+) -> None:
     before = cli.path(planned).read_bytes()
-    result = cli("plan", planned, "--intervention", "Home visit; owner=nurse; every=weekly", "--agreed-by", "mother", ok=False)
+    result = cli(
+        "plan",
+        planned,
+        "--intervention",
+        "Home visit; owner=nurse; every=weekly",
+        "--agreed-by",
+        "mother",
+        ok=False,
+    )
     assert result.exit_code == ExitStatus.INVALID
     assert "'nurse' is not on the care team" in result.stderr
     assert "care_plans[1].interventions[1].owner" in result.stderr
@@ -84,7 +174,19 @@ def test_an_owner_not_on_the_care_team_is_refused_and_nothing_is_written(cli: Cl
 
 
 def test_a_progress_note_must_name_a_goal_of_the_plan(cli: Cli, planned: str) -> None:
-    result = cli("follow-up", planned, "--mode", "phone", "--with", "mother", "--summary", "s", "--progress", "g9=improving", ok=False)
+    result = cli(
+        "follow-up",
+        planned,
+        "--mode",
+        "phone",
+        "--with",
+        "mother",
+        "--summary",
+        "s",
+        "--progress",
+        "g9=improving",
+        ok=False,
+    )
     assert result.exit_code == ExitStatus.INVALID
     assert "'g9' is not a goal" in result.stderr
 
@@ -99,10 +201,24 @@ def test_missing_input_without_a_terminal_names_the_options_and_does_not_prompt(
 
 def test_stage_input_from_a_file_and_from_stdin(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     case = open_case(cli)
-    record = {"referral_source": "PCP", "referral_reason": "complex needs", "eligible": True, "eligibility_reason": "two specialists", "records_reviewed": ["NICU discharge summary"]}
+    record = {
+        "referral_source": "PCP",
+        "referral_reason": "complex needs",
+        "eligible": True,
+        "eligibility_reason": "two specialists",
+        "records_reviewed": ["NICU discharge summary"],
+    }
     (tmp_path / "screen.json").write_text(json.dumps(record))
     cli("screen", case, "--from", str(tmp_path / "screen.json"))
-    cli("screen", case, "--from", "-", "--date", "2026-11-20", input="referral_source: school\nreferral_reason: absences\neligible: false\neligibility_reason: needs met by school nurse\n")
+    cli(
+        "screen",
+        case,
+        "--from",
+        "-",
+        "--date",
+        "2026-11-20",
+        input="referral_source: school\nreferral_reason: absences\neligible: false\neligibility_reason: needs met by school nurse\n",
+    )
     data = load(cli, case)
     assert data["screening"][0]["records_reviewed"] == ["NICU discharge summary"]
     assert data["screening"][1]["eligible"] is False
@@ -110,7 +226,9 @@ def test_stage_input_from_a_file_and_from_stdin(cli: Cli, tmp_path) -> None:  # 
 
 def test_a_misspelt_key_in_a_from_file_is_named(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     case = open_case(cli)
-    (tmp_path / "s.yaml").write_text("referal_source: PCP\nreferral_reason: r\neligible: true\neligibility_reason: e\n")
+    (tmp_path / "s.yaml").write_text(
+        "referal_source: PCP\nreferral_reason: r\neligible: true\neligibility_reason: e\n"
+    )
     result = cli("screen", case, "--from", str(tmp_path / "s.yaml"), ok=False)
     assert result.exit_code in (ExitStatus.INVALID, ExitStatus.USAGE)
     assert "referal_source" in result.stderr
@@ -118,7 +236,21 @@ def test_a_misspelt_key_in_a_from_file_is_named(cli: Cli, tmp_path) -> None:  # 
 
 def test_screen_scores_an_instrument_and_flags_same_day_action(cli: Cli) -> None:
     case = open_case(cli)
-    result = cli("screen", case, "--referral-source", "school", "--referral-reason", "low mood", "--eligible", "--reason", "r", "--instrument", "phq-9", "--answers", "1,1,1,1,1,1,1,1,1")
+    result = cli(
+        "screen",
+        case,
+        "--referral-source",
+        "school",
+        "--referral-reason",
+        "low mood",
+        "--eligible",
+        "--reason",
+        "r",
+        "--instrument",
+        "phq-9",
+        "--answers",
+        "1,1,1,1,1,1,1,1,1",
+    )
     assert "phq-9: total 9, mild" in result.stdout
     assert "SAME-DAY ACTION" in result.stderr
     inst = load(cli, case)["screening"][0]["instruments"][0]
@@ -127,17 +259,39 @@ def test_screen_scores_an_instrument_and_flags_same_day_action(cli: Cli) -> None
 
 def test_bad_instrument_answers_are_explained(cli: Cli) -> None:
     case = open_case(cli)
-    result = cli("screen", case, "--referral-source", "s", "--referral-reason", "r", "--eligible", "--reason", "r", "--instrument", "phq-9", "--answers", "1,2,x", ok=False)
+    result = cli(
+        "screen",
+        case,
+        "--referral-source",
+        "s",
+        "--referral-reason",
+        "r",
+        "--eligible",
+        "--reason",
+        "r",
+        "--instrument",
+        "phq-9",
+        "--answers",
+        "1,2,x",
+        ok=False,
+    )
     assert result.exit_code == ExitStatus.INVALID and "answer 3" in result.stderr
 
 
-def test_risk_prints_each_factor_and_an_override_keeps_the_computed_level(cli: Cli, planned: str) -> None:
+def test_risk_prints_each_factor_and_an_override_keeps_the_computed_level(
+    cli: Cli, planned: str
+) -> None:
     shown = cli("risk", planned, "--dry-run")
     assert "emergency visits: 3 ED visits in 12 months" in shown.stdout
     assert "nothing recorded" in shown.stdout
-    cli("risk", planned, "--override", "high", "--reason", "new oxygen need reported by pulmonology")
+    cli(
+        "risk", planned, "--override", "high", "--reason", "new oxygen need reported by pulmonology"
+    )
     record = load(cli, planned)["risk_assessments"][-1]
-    assert record["override"] == {"level": "high", "reason": "new oxygen need reported by pulmonology"}
+    assert record["override"] == {
+        "level": "high",
+        "reason": "new oxygen need reported by pulmonology",
+    }
     assert record["level"] in ("low", "moderate")
     explained = cli("risk", planned, "--explain")
     assert "overridden from" in explained.stdout
@@ -149,15 +303,44 @@ def test_override_without_reason_is_refused(cli: Cli, planned: str) -> None:
 
 
 def test_evaluate_close_closes_the_case(cli: Cli, planned: str) -> None:
-    cli("evaluate", planned, "--outcome", "g1=achieved; gas=1", "--care-appropriate", "--decision", "close", "--reason", "goals met")
+    cli(
+        "evaluate",
+        planned,
+        "--outcome",
+        "g1=achieved; gas=1",
+        "--care-appropriate",
+        "--decision",
+        "close",
+        "--reason",
+        "goals met",
+    )
     data = load(cli, planned)
     assert data["status"] == "closed" and data["closed_reason"] == "goals met"
 
 
 def test_evaluate_transition_needs_a_receiving_service(cli: Cli, planned: str) -> None:
-    result = cli("evaluate", planned, "--care-appropriate", "--decision", "transition", "--reason", "turns 18", ok=False)
+    result = cli(
+        "evaluate",
+        planned,
+        "--care-appropriate",
+        "--decision",
+        "transition",
+        "--reason",
+        "turns 18",
+        ok=False,
+    )
     assert result.exit_code == ExitStatus.INVALID and "transition_to" in result.stderr
-    cli("evaluate", planned, "--care-appropriate", "--decision", "transition", "--reason", "turns 18", "--to", "Adult complex care")
+    cli(
+        "evaluate",
+        planned,
+        "--care-appropriate",
+        "--decision",
+        "transition",
+        "--reason",
+        "turns 18",
+        "--to",
+        "Adult complex care",
+    )
     assert load(cli, planned)["transferred_to"] == "Adult complex care"
 
 
@@ -169,12 +352,36 @@ def test_referral_cannot_go_back_once_completed(cli: Cli, planned: str) -> None:
 
 
 def test_a_future_contact_is_refused(cli: Cli, planned: str) -> None:
-    result = cli("follow-up", planned, "--mode", "phone", "--with", "mother", "--summary", "s", "--date", "2026-12-01", ok=False)
+    result = cli(
+        "follow-up",
+        planned,
+        "--mode",
+        "phone",
+        "--with",
+        "mother",
+        "--summary",
+        "s",
+        "--date",
+        "2026-12-01",
+        ok=False,
+    )
     assert result.exit_code == ExitStatus.INVALID and "in the future" in result.stderr
 
 
 def test_an_impossible_date_on_the_command_line_is_refused(cli: Cli, planned: str) -> None:
-    result = cli("follow-up", planned, "--mode", "phone", "--with", "mother", "--summary", "s", "--date", "2026-02-30", ok=False)
+    result = cli(
+        "follow-up",
+        planned,
+        "--mode",
+        "phone",
+        "--with",
+        "mother",
+        "--summary",
+        "s",
+        "--date",
+        "2026-02-30",
+        ok=False,
+    )
     assert result.exit_code == ExitStatus.INVALID and "is not a date" in result.stderr
 
 

@@ -53,9 +53,23 @@ def write_case(cli: Cli, text: str = HAND_EDITED, case_id: str = "C-2026-0042") 
 
 def test_comments_user_keys_and_layout_survive_a_stage_write(cli: Cli) -> None:
     path = write_case(cli)
-    cli("screen", "C-2026-0042", "--referral-source", "PCP", "--referral-reason", "asthma", "--eligible", "--reason", "r", "--date", "2026-02-01")
+    cli(
+        "screen",
+        "C-2026-0042",
+        "--referral-source",
+        "PCP",
+        "--referral-reason",
+        "asthma",
+        "--eligible",
+        "--reason",
+        "r",
+        "--date",
+        "2026-02-01",
+    )
     text = path.read_text()
-    assert text.startswith(HAND_EDITED.rstrip("\n")), "the untouched part of the file must be byte-identical"
+    assert text.startswith(HAND_EDITED.rstrip("\n")), (
+        "the untouched part of the file must be byte-identical"
+    )
     added = text[len(HAND_EDITED) :]
     assert "  - date: 2026-02-01" in added and "referral_source: PCP" in added
 
@@ -79,14 +93,26 @@ def test_a_misspelt_key_is_an_error_with_its_line(cli: Cli) -> None:
 def test_a_failed_validation_leaves_the_file_byte_identical(cli: Cli) -> None:
     path = write_case(cli)
     before = path.read_bytes()
-    result = cli("assess", "C-2026-0042", "--health-status", "x", "--systolic", "70", "--diastolic", "90", ok=False)
+    result = cli(
+        "assess",
+        "C-2026-0042",
+        "--health-status",
+        "x",
+        "--systolic",
+        "70",
+        "--diastolic",
+        "90",
+        ok=False,
+    )
     assert result.exit_code == ExitStatus.INVALID
     assert "diastolic 90 must be below systolic 70" in result.stderr
     assert path.read_bytes() == before
     assert not list(cli.data_dir.glob(".casectl-*")), "no temporary file is left behind"
 
 
-def test_a_crash_during_the_write_leaves_the_old_file(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_during_the_write_leaves_the_old_file(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = write_case(cli)
     before = path.read_bytes()
 
@@ -100,7 +126,9 @@ def test_a_crash_during_the_write_leaves_the_old_file(cli: Cli, monkeypatch: pyt
     assert not list(cli.data_dir.glob(".casectl-*"))
 
 
-def test_files_are_private_even_under_a_permissive_umask(tmp_path: Path, permissive_umask: None) -> None:
+def test_files_are_private_even_under_a_permissive_umask(
+    tmp_path: Path, permissive_umask: None
+) -> None:
     cli = Cli(tmp_path / "cases")
     cli("init")
     case = open_case(cli)
@@ -133,7 +161,9 @@ def _writer(data_dir: Path, case: str, n: int, tag: str) -> subprocess.Popen[byt
         "        if e.code: raise\n"
     )
     env = {**os.environ, "CASECTL_LOCK_TIMEOUT": "30"}
-    return subprocess.Popen([sys.executable, "-c", script, str(data_dir), case, tag], env=env, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, str(data_dir), case, tag], env=env, stdout=subprocess.DEVNULL
+    )
 
 
 def test_two_processes_writing_the_same_case_both_land(cli: Cli, planned: str) -> None:
@@ -143,18 +173,27 @@ def test_two_processes_writing_the_same_case_both_land(cli: Cli, planned: str) -
     import json
 
     summaries = [f["summary"] for f in json.loads(shown.stdout)["follow_ups"]]
-    assert sorted(summaries) == sorted([f"alpha {i}" for i in range(8)] + [f"beta {i}" for i in range(8)])
+    assert sorted(summaries) == sorted(
+        [f"alpha {i}" for i in range(8)] + [f"beta {i}" for i in range(8)]
+    )
     cli("check")
 
 
-def test_a_held_lock_gives_a_clear_message_after_a_bounded_wait(cli: Cli, planned: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_held_lock_gives_a_clear_message_after_a_bounded_wait(
+    cli: Cli, planned: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from casectl.store.lock import locked
 
     monkeypatch.setenv("CASECTL_LOCK_TIMEOUT", "0.2")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys,time\nfrom pathlib import Path\nfrom casectl.store.lock import locked\n"
-         "with locked(Path(sys.argv[1]), sys.argv[2]):\n    print('held', flush=True)\n    time.sleep(30)\n",
-         str(cli.data_dir), planned],
+        [
+            sys.executable,
+            "-c",
+            "import sys,time\nfrom pathlib import Path\nfrom casectl.store.lock import locked\n"
+            "with locked(Path(sys.argv[1]), sys.argv[2]):\n    print('held', flush=True)\n    time.sleep(30)\n",
+            str(cli.data_dir),
+            planned,
+        ],
         stdout=subprocess.PIPE,
     )
     try:
@@ -178,7 +217,9 @@ def test_a_held_lock_gives_a_clear_message_after_a_bounded_wait(cli: Cli, planne
 def test_unsafe_case_ids_are_refused(cli: Cli, case_id: str) -> None:
     result = cli("show", case_id, ok=False)
     assert result.exit_code == ExitStatus.UNSAFE, result.output
-    result = cli("new", "--name", "A B", "--dob", "2020-01-01", "--sex", "male", "--id", case_id, ok=False)
+    result = cli(
+        "new", "--name", "A B", "--dob", "2020-01-01", "--sex", "male", "--id", case_id, ok=False
+    )
     assert result.exit_code == ExitStatus.UNSAFE
     assert not any(p.suffix == ".yaml" for p in cli.data_dir.iterdir())
 
@@ -194,4 +235,6 @@ def test_a_case_file_linked_from_outside_is_refused(cli: Cli, tmp_path: Path) ->
 def test_a_file_whose_id_does_not_match_its_name(cli: Cli) -> None:
     write_case(cli, HAND_EDITED, case_id="C-2026-0043")
     result = cli("check", ok=False)
-    assert "C-2026-0043.yaml:3: id: the id 'C-2026-0042' does not match the file name" in result.stdout
+    assert (
+        "C-2026-0043.yaml:3: id: the id 'C-2026-0042' does not match the file name" in result.stdout
+    )

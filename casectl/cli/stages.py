@@ -71,9 +71,57 @@ def _instrument(name: str | None, answers: str | None) -> list[dict[str, Any]]:
         if answers:
             raise InvalidInput("--answers needs --instrument NAME.")
         return []
-    from casectl.stages.instruments import instrument_record
+    from casectl.cli.common import stdin_is_tty
+    from casectl.stages.instruments import instrument_record, score_answers, to_record
 
+    if answers is None and stdin_is_tty():
+        result = score_answers(name, administer(name))
+        return [to_record(result).model_dump(exclude_unset=True)]
     return [instrument_record(name, answers).model_dump(exclude_unset=True)]
+
+
+def administer(name: str) -> list[int | None]:
+    """Give an instrument item by item at the terminal; Enter leaves an optional item blank."""
+    from casectl.clinical.errors import ClinicalInputError
+    from casectl.clinical.instruments import get_instrument
+
+    try:
+        instrument = get_instrument(name)
+    except ClinicalInputError as exc:
+        raise InvalidInput(str(exc)) from None
+    out = console()
+    out.print(f"[bold]{instrument.title}[/]  ({instrument.source})")
+    if instrument.prompt:
+        out.print(instrument.prompt)
+    if not instrument.items:
+        if instrument.name == "gas":
+            scores = typer.prompt("Each goal's score, −2 to +2, comma-separated")
+            from casectl.stages.instruments import parse_answers
+
+            return parse_answers(scores)
+        return [typer.prompt("Total score obtained on the official form", type=int)]
+    answers: list[int | None] = []
+    for n, item in enumerate(instrument.items, start=1):
+        text = (
+            item.text
+            or f"item {n} ({item.key}; wording not shipped — read it from the licensed form)"
+        )
+        options = "  ".join(f"{value} {label}" for value, label in item.options)
+        out.print(f"\n{n}. {text}\n   {options}")
+        while True:
+            raw = typer.prompt(
+                "   answer",
+                default="" if item.optional or not item.scored else None,
+                show_default=False,
+            )
+            if raw == "" and (item.optional or not item.scored):
+                answers.append(None)
+                break
+            if raw.strip().isdigit() and int(raw) in item.values:
+                answers.append(int(raw))
+                break
+            out.print(f"   choose one of {', '.join(str(v) for v in item.values)}")
+    return answers
 
 
 @app.command()

@@ -1,0 +1,243 @@
+"""`calc` through the CLI, instruments given at a terminal, and the risk tier built from
+published categories (AAP 2017, CDC 2000, PHQ-9) with the config's points."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from casectl.cli.app import app
+from casectl.errors import ExitStatus
+from tests.conftest import Cli, open_case
+
+runner = CliRunner()
+
+
+def calc(*args: str) -> dict:  # type: ignore[type-arg]
+    result = runner.invoke(app, ["calc", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_calc_bp_reproduces_the_worked_example() -> None:
+    # Flynn et al. 2017, Table 4: boy, 10 y, 50th height percentile (141.3 cm):
+    # SBP 90th/95th/95th+12 = 112/116/128, DBP 74/77/89.
+    data = calc(
+        "bp",
+        "--age",
+        "10.4",
+        "--sex",
+        "male",
+        "--height-cm",
+        "141.3",
+        "--systolic",
+        "116",
+        "--diastolic",
+        "70",
+    )
+    assert data["category"] == "stage1" and data["height_percentile"] == 50
+    assert data["thresholds"]["systolic"] == {"elevated": 112, "stage1": 116, "stage2": 128}
+    assert data["thresholds"]["diastolic"] == {"elevated": 74, "stage1": 77, "stage2": 89}
+    assert "not a diagnosis" in data["note"]
+
+
+def test_calc_bp_refuses_infants_in_one_sentence() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "calc",
+            "bp",
+            "--age",
+            "0.5",
+            "--sex",
+            "female",
+            "--height-cm",
+            "65",
+            "--systolic",
+            "90",
+            "--diastolic",
+            "50",
+        ],
+    )
+    assert result.exit_code == ExitStatus.INVALID
+    assert result.stderr.count("\n") == 1 and "1 year" in result.stderr
+
+
+def test_calc_bp_adult_stage2() -> None:
+    # ACC/AHA 2017: stage 2 is systolic >= 140 or diastolic >= 90.
+    assert (
+        calc("bp", "--age", "62", "--sex", "male", "--systolic", "150", "--diastolic", "85")[
+            "category"
+        ]
+        == "stage2"
+    )
+
+
+def test_calc_growth_fields_and_the_published_median() -> None:
+    # CDC 2000 bmiagerev.csv, girls, Agemos 120.5: M (the 50th percentile BMI) = 16.86...
+    data = calc(
+        "growth",
+        "--age",
+        str(120.5 / 12),
+        "--sex",
+        "female",
+        "--height-cm",
+        "140",
+        "--weight-kg",
+        "33",
+    )
+    for field in (
+        "bmi",
+        "bmi_z",
+        "bmi_percentile",
+        "bmi_category",
+        "height_z",
+        "height_percentile",
+        "weight_z",
+        "weight_percentile",
+    ):
+        assert field in data
+    result = runner.invoke(
+        app,
+        [
+            "calc",
+            "growth",
+            "--age",
+            "1.5",
+            "--sex",
+            "female",
+            "--height-cm",
+            "80",
+            "--weight-kg",
+            "11",
+        ],
+    )
+    assert result.exit_code == ExitStatus.INVALID and "WHO" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("answers", "band"),
+    [
+        ("1,1,1,1,0,0,0,0,0", "minimal"),
+        ("1,1,1,1,1,0,0,0,0", "mild"),
+        ("2,2,2,2,2,2,2,2,0", "moderately severe"),
+        ("3,3,3,3,3,3,2,0,0", "severe"),
+    ],
+)
+def test_calc_score_phq9_bands(answers: str, band: str) -> None:
+    # PHQ-9 (Kroenke et al. 2001): 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe, 20-27 severe.
+    data = calc("score", "phq-9", "--answers", answers)
+    assert data["band"] == band and data["instrument"] == "phq-9" and data["flags"] == []
+
+
+def test_calc_score_gas_t_score() -> None:
+    # Kiresuk & Sherman 1968, rho 0.3: two goals at +1 -> 50 + 10*2/sqrt(0.7*2 + 0.3*4) = 62.4.
+    assert calc("score", "gas", "--answers", "1,1")["t_score"] == 62.4
+
+
+def test_calc_score_unknown_instrument() -> None:
+    result = runner.invoke(app, ["calc", "score", "beck", "--answers", "1"])
+    assert result.exit_code == ExitStatus.INVALID and "phq-9" in result.stderr
+
+
+def test_an_instrument_is_given_item_by_item_on_a_terminal(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = open_case(cli)
+    monkeypatch.setattr("casectl.cli.common.stdin_is_tty", lambda: True)
+    # nine PHQ-9 items (one wrong try first), then the unscored difficulty question left blank
+    answers = "7\n1\n1\n1\n1\n1\n0\n0\n0\n0\n\n"
+    result = cli(
+        "screen",
+        case,
+        "--referral-source",
+        "school",
+        "--referral-reason",
+        "mood",
+        "--eligible",
+        "--reason",
+        "r",
+        "--instrument",
+        "phq-9",
+        input=answers,
+    )
+    assert (
+        "Little interest or pleasure" in result.stdout
+        and "choose one of 0, 1, 2, 3" in result.stdout
+    )
+    assert "phq-9: total 5, mild" in result.stdout
+
+
+def _assessed(cli: Cli, *assess_args: str, dob: str = "2016-04-02") -> str:
+    case = open_case(cli, dob=dob)
+    cli("assess", case, "--health-status", "x", "--date", "2026-11-01", *assess_args)
+    return case
+
+
+def _risk(cli: Cli, case: str) -> dict:  # type: ignore[type-arg]
+    cli("risk", case, "--date", "2026-11-02")
+    data = json.loads(cli("show", case, "--format", "json").stdout)
+    return data["risk_assessments"][-1]  # type: ignore[no-any-return]
+
+
+def _points(record: dict, factor: str) -> int:  # type: ignore[type-arg]
+    return sum(f["points"] for f in record.get("factors", []) if f["factor"].startswith(factor))
+
+
+def test_a_stage_2_reading_scores_its_points_from_the_published_table(cli: Cli) -> None:
+    # Girl aged 10 (born 2016-04-02, assessed 2026-11-01) at 141.0 cm - the 50th-percentile height
+    # in Table 5 - has a 95th + 12 systolic of 128: 128/70 is stage 2 (3 points by default).
+    case = _assessed(cli, "--height-cm", "141.0", "--systolic", "128", "--diastolic", "70")
+    record = _risk(cli, case)
+    assert _points(record, "blood pressure") == 3
+    assert "stage2" in next(
+        f["detail"] for f in record["factors"] if f["factor"] == "blood pressure"
+    )
+
+
+def test_severe_obesity_by_the_cdc_rule(cli: Cli) -> None:
+    # CDC: severe obesity is >= 120% of the 95th percentile. A girl of 10 y 7 m has a BMI P95 of
+    # 23.6 (bmiagerev.csv, Agemos 127.5), so 120% is 28.3 and BMI 30 (140 cm, 58.8 kg) is severe.
+    case = _assessed(cli, "--height-cm", "140", "--weight-kg", "58.8")
+    record = _risk(cli, case)
+    assert "severe-obesity" in next(
+        f["detail"] for f in record["factors"] if f["factor"] == "growth"
+    )
+    assert _points(record, "growth") == 2
+
+
+def test_phq9_item_9_forces_high_whatever_the_score(cli: Cli) -> None:
+    case = _assessed(
+        cli, "--instrument", "phq-9", "--answers", "0,0,0,0,0,0,0,0,1", dob="2011-01-01"
+    )
+    record = _risk(cli, case)
+    assert record["score"] < 4 and record["level"] == "high"
+    assert any(f.get("forces_high") for f in record["factors"])
+
+
+def test_points_and_thresholds_come_from_the_config(cli: Cli) -> None:
+    case = _assessed(cli, "--ed-visits", "2", "--admissions", "1")  # 2 + 2 = 4 by default: moderate
+    assert _risk(cli, case)["level"] == "moderate"
+    config = cli.data_dir / "config.toml"
+    config.write_text(
+        config.read_text()
+        .replace('rules_version = "casectl-risk-1"', 'rules_version = "team-2027"')
+        .replace("moderate_at = 4", "moderate_at = 5")
+    )
+    record = _risk(cli, case)
+    assert (
+        record["level"] == "low" and record["rules_version"] == "team-2027" and record["score"] == 4
+    )
+
+
+def test_social_needs_count_once_each_and_are_capped(cli: Cli) -> None:
+    case = _assessed(cli, "--social-need", "housing,food,utilities,transportation")
+    record = _risk(cli, case)
+    assert _points(record, "social needs") == 3  # one each, at most 3 by default
+
+
+def test_a_case_with_no_findings_is_low(cli: Cli) -> None:
+    record = _risk(cli, _assessed(cli))
+    assert record["level"] == "low" and record["score"] == 0
