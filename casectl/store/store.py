@@ -97,6 +97,10 @@ class CaseStore:
     def path_for(self, case_id: str) -> Path:
         """The file of `case_id`, refusing ids and links that lead out of the data directory."""
         path = self.root / f"{check_case_id(case_id)}{CASE_SUFFIX}"
+        self._refuse_links_out(path)
+        return path
+
+    def _refuse_links_out(self, path: Path) -> None:
         if path.is_symlink():
             target = path.resolve()
             if target.parent != self.root.resolve():
@@ -104,7 +108,6 @@ class CaseStore:
                     f"{path} is a link to {target}, outside the data directory; "
                     "casectl only reads case files that live in it."
                 )
-        return path
 
     def case_files(self) -> list[Path]:
         """Every case file in the folder, sorted by name."""
@@ -132,12 +135,13 @@ class CaseStore:
 
     def read(self, path: Path) -> LoadedCase:
         """Read and validate one case file."""
+        # `check` and `list` come here by file name, not by id: refuse links out of the folder
+        # here too, or a link to /dev/zero would be read without end.
+        self._refuse_links_out(path)
         try:
-            raw = path.read_bytes()
-        except IsADirectoryError:
-            raise InvalidCaseFile(
-                [Problem(str(path), None, None, "is a folder, not a case file")]
-            ) from None
+            raw = _read_regular_file(path)
+        except yamlio.YamlProblem as exc:
+            raise InvalidCaseFile([Problem(str(path), exc.line, None, exc.message)]) from None
         except OSError as exc:
             raise InvalidCaseFile(
                 [Problem(str(path), None, None, f"cannot be read: {exc.strerror}")]
@@ -236,6 +240,30 @@ class CaseStore:
         self.require()
         with locked(self.root, "new-case"):
             yield
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_CASE_BYTES, judged before reading it.
+
+    O_NONBLOCK so that opening a pipe does not wait for a writer; the size is taken from the open
+    file, so a 50 MB file is refused without reading it.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise yamlio.YamlProblem("is a folder, not a case file")
+        if not stat.S_ISREG(info.st_mode):
+            raise yamlio.YamlProblem("is not a regular file (a device, pipe or socket)")
+        yamlio.check_size(info.st_size)
+        chunks: list[bytes] = []
+        left = yamlio.MAX_CASE_BYTES + 1  # a file that grows meanwhile is still cut short
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def write_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:

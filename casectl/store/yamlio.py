@@ -68,15 +68,20 @@ def _yaml(indent: int = 2, block_seq_indent: int = 0) -> YAML:
     return yaml
 
 
+def check_size(size: int) -> None:
+    """Refuse a file too large to be a case file, before anything reads or parses it."""
+    if size > MAX_CASE_BYTES:
+        raise YamlProblem(
+            f"the file is {size // 1024} kB, larger than any case file "
+            f"({MAX_CASE_BYTES // 1024} kB at most); is it the right file?"
+        )
+
+
 def decode(raw: bytes) -> str:
     """Bytes of a case file as text, refusing what is not plain UTF-8."""
     if not raw.strip():
         raise YamlProblem("the file is empty; a case file starts with `schema_version` and `id`")
-    if len(raw) > MAX_CASE_BYTES:
-        raise YamlProblem(
-            f"the file is {len(raw) // 1024} kB, larger than any case file "
-            f"({MAX_CASE_BYTES // 1024} kB at most); is it the right file?"
-        )
+    check_size(len(raw))
     if raw.startswith(b"\xef\xbb\xbf"):
         raise YamlProblem(
             "the file starts with a byte-order mark; save it as UTF-8 without BOM", line=1
