@@ -135,18 +135,23 @@ class CaseStore:
 
     def read(self, path: Path) -> LoadedCase:
         """Read and validate one case file."""
-        # `check` and `list` come here by file name, not by id: refuse links out of the folder
-        # here too, or a link to /dev/zero would be read without end.
+        return self.parse(path, self.read_bytes(path))
+
+    def read_bytes(self, path: Path) -> bytes:
+        """The bytes of a case file, refusing what no case file can be before reading it.
+
+        Anything that reads case files by name (`check`, `list`, the index) must come here:
+        a link to /dev/zero or a named pipe in the folder would otherwise be read without end.
+        """
         self._refuse_links_out(path)
         try:
-            raw = _read_regular_file(path)
+            return _read_regular_file(path)
         except yamlio.YamlProblem as exc:
             raise InvalidCaseFile([Problem(str(path), exc.line, None, exc.message)]) from None
         except OSError as exc:
             raise InvalidCaseFile(
                 [Problem(str(path), None, None, f"cannot be read: {exc.strerror}")]
             ) from None
-        return self.parse(path, raw)
 
     def parse(self, path: Path, raw: bytes) -> LoadedCase:
         """Validate the bytes of a case file that lives (or will live) at `path`."""
