@@ -30,13 +30,14 @@ _GROWTH_POINTS = {
     "obesity": "growth_obesity",
     "severe-obesity": "growth_severe_obesity",
 }
+# AHC HRSN domains (as casectl.clinical.instruments names them) → the assessment's social needs,
+# so a need found by both the screen and the assessment counts once.
 _AHC_NEEDS = {
-    "housing": "housing",
-    "food": "food",
+    "housing-instability": "housing",
+    "food-insecurity": "food",
     "transportation": "transportation",
     "utilities": "utilities",
     "interpersonal-safety": "safety",
-    "safety": "safety",
 }
 
 
@@ -50,7 +51,12 @@ def tier(score: int, forced: bool, config: Config) -> RiskLevel:
 
 
 def assess_risk(case: Case, config: Config, *, on: dt.date, recorded_by: str) -> RiskAssessment:
-    """Compute the tier from the latest assessment and the latest result of each instrument."""
+    """Compute the tier from the latest assessment and instrument results dated on or before `on`.
+
+    Records dated after `on` are left out, so a risk record dated in the past is what the rules
+    gave on that day.
+    """
+    case = as_of(case, on)
     assessment = case.last_assessment
     factors = list(_factors(case, assessment, config.risk.points)) if assessment else []
     score = sum(f.points for f in factors)
@@ -62,6 +68,17 @@ def assess_risk(case: Case, config: Config, *, on: dt.date, recorded_by: str) ->
         score=score,
         factors=factors,
         rules_version=config.risk.rules_version,
+    )
+
+
+def as_of(case: Case, on: dt.date) -> Case:
+    """The case as its records stood on `on`: later screenings, assessments and contacts dropped."""
+    return case.model_copy(
+        update={
+            "screening": [r for r in case.screening if r.date <= on],
+            "assessments": [r for r in case.assessments if r.date <= on],
+            "coordination": [r for r in case.coordination if r.date <= on],
+        }
     )
 
 

@@ -91,6 +91,14 @@ class Case(Record):
         named.update({m.id: m.name for m in self.care_team})
         return named
 
+    def deciders(self) -> set[str]:
+        """Who may consent or agree to a plan: the client, family, and care-team decision-makers."""
+        return (
+            {"client"}
+            | {m.id for m in self.family}
+            | {m.id for m in self.care_team if m.decision_maker}
+        )
+
     def referrals(self) -> dict[str, tuple[Referral, ReferralStatus, dt.date]]:
         """Each referral with its current status and the date of its last change."""
         found: dict[str, tuple[Referral, ReferralStatus, dt.date]] = {}

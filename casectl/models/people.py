@@ -68,6 +68,9 @@ class CareTeamMember(Record):
     organisation: str | None = None
     contact: Contact | None = None
     consent_to_share: bool = False
+    # Holds legal decision-making authority for the client: a child-welfare caseworker for a
+    # child in foster care, a court-appointed guardian. May give consent and agree to plans.
+    decision_maker: bool = False
 
 
 class Consent(Record):

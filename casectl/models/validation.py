@@ -96,6 +96,8 @@ def _dates(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
         yield ("client", "dob"), "date of birth is after the date the case was opened"
     if case.closed and case.closed < case.opened:
         yield ("closed",), "the case is closed before it was opened"
+    if case.closed and case.closed > today:
+        yield ("closed",), "the closing date " + _future(case.closed, today)
     sections: dict[str, Iterable[Any]] = {
         "status_history": case.status_history,
         "consents": case.consents,
@@ -137,12 +139,13 @@ def _handles(case: Case) -> Iterable[tuple[Loc, str]]:
             if member.id in seen:
                 yield (section, i, "id"), f"the id {member.id!r} is used twice in this case"
             seen.add(member.id)
-    family = {"client"} | {m.id for m in case.family}
+    deciders = case.deciders()
     for i, consent in enumerate(case.consents):
-        if consent.given_by not in family:
+        if consent.given_by not in deciders:
             yield (
                 ("consents", i, "given_by"),
-                f"{consent.given_by!r} is not the client or a family member of this case",
+                f"{consent.given_by!r} is not the client, a family member or a care-team "
+                "decision-maker of this case",
             )
 
 
@@ -153,7 +156,7 @@ def _unknown(handle: str, kind: str, known: Iterable[str]) -> str:
 
 def _plans(case: Case) -> Iterable[tuple[Loc, str]]:
     people = case.people()
-    deciders = {"client"} | {m.id for m in case.family}
+    deciders = case.deciders()
     for p, plan in enumerate(case.care_plans):
         goals: set[str] = set()
         for g, goal in enumerate(plan.goals):
@@ -182,7 +185,7 @@ def _plans(case: Case) -> Iterable[tuple[Loc, str]]:
             if who not in deciders:
                 yield (
                     ("care_plans", p, "agreed_by", a),
-                    _unknown(who, "the client or a family member", deciders),
+                    _unknown(who, "the client, a family member or a care-team decision-maker", deciders),
                 )
 
 
