@@ -275,3 +275,29 @@ def test_language_codes() -> None:
         "is not a language code",
         "client.preferred_language",
     )
+
+
+def test_a_care_team_decision_maker_may_agree_and_consent() -> None:
+    # A child in foster care: the child-welfare caseworker holds medical decision-making authority.
+    data = copy.deepcopy(VALID)
+    data["care_team"].append(
+        {"id": "caseworker", "name": "R. Diaz", "role": "social-services", "decision_maker": True}
+    )
+    data["care_plans"][0]["agreed_by"] = ["caseworker"]
+    data["consents"] = [
+        {"date": dt.date(2026, 3, 2), "kind": "treatment", "given_by": "caseworker"}
+    ]
+    validate_case(data, today=TODAY)
+    rejects(
+        lambda d: d["care_plans"][0].update(agreed_by=["pcp"]),
+        "care-team decision-maker",
+        "care_plans.0.agreed_by.0",
+    )
+
+
+def test_a_closing_date_in_the_future() -> None:
+    rejects(
+        lambda d: d.update(status="closed", closed=dt.date(2027, 1, 1), closed_reason="x"),
+        "in the future",
+        "closed",
+    )
