@@ -182,7 +182,7 @@ def test_a_progress_note_goal_must_exist() -> None:
 def test_agreement_comes_from_the_client_or_family() -> None:
     rejects(
         lambda d: d["care_plans"][0].update(agreed_by=["pcp"]),
-        "is not the client or a family member",
+        "is not the client, a family member or a care-team decision-maker",
         "care_plans.0.agreed_by.0",
     )
 
