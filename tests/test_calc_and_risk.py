@@ -241,3 +241,34 @@ def test_social_needs_count_once_each_and_are_capped(cli: Cli) -> None:
 def test_a_case_with_no_findings_is_low(cli: Cli) -> None:
     record = _risk(cli, _assessed(cli))
     assert record["level"] == "low" and record["score"] == 0
+
+
+def test_risk_json_for_scripts(cli: Cli) -> None:
+    case = _assessed(cli, "--ed-visits", "2")
+    data = json.loads(cli("risk", case, "--dry-run", "--format", "json").stdout)
+    assert data["level"] == data["effective_level"] == "low" and data["score"] == 2
+    assert data["factors"][0]["factor"] == "emergency visits"
+    assert json.loads(cli("show", case, "--format", "json").stdout)["risk_assessments"] == []
+
+
+def test_a_past_risk_date_uses_only_the_records_of_that_day(cli: Cli) -> None:
+    case = _assessed(cli, "--ed-visits", "2")  # assessed 2026-11-01
+    cli(
+        "assess",
+        case,
+        "--health-status",
+        "worse",
+        "--ed-visits",
+        "5",
+        "--admissions",
+        "1",
+        "--date",
+        "2026-11-20",
+    )
+    old = json.loads(
+        cli("risk", case, "--dry-run", "--format", "json", "--date", "2026-11-05").stdout
+    )
+    new = json.loads(
+        cli("risk", case, "--dry-run", "--format", "json", "--date", "2026-11-21").stdout
+    )
+    assert (old["score"], new["score"]) == (2, 4)

@@ -450,8 +450,8 @@ def risk(
         return case.model_copy(update={"risk_assessments": [*case.risk_assessments, record]})
 
     result = change(cases.load(case_id).case) if dry_run else save(ctx, case_id, change)
-    render_risk(console(), result.current_risk)
-    if dry_run:
+    show(result.current_risk)
+    if dry_run and fmt == "text":
         echo_ok("(dry run: nothing recorded)")
 
 
