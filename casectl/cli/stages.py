@@ -397,6 +397,7 @@ def risk(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Compute and print the tier without recording it."
     ),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, or json (the risk record)."),
     date: str | None = Date,
     by: str | None = By,
     note: str | None = Note,
@@ -412,6 +413,18 @@ def risk(
     from casectl.render import render_risk
     from casectl.stages import check_order
 
+    if fmt not in ("text", "json"):
+        raise InvalidInput(f"--format {fmt!r}: risk prints text or json.")
+
+    def show(record: Any) -> None:
+        if fmt == "json":
+            from casectl.cli.output import emit_json
+
+            data = record.model_dump(mode="json", exclude_none=True)
+            emit_json({**data, "effective_level": record.effective_level})
+        else:
+            render_risk(console(), record)
+
     cases = store(ctx)
     if explain:
         current = cases.load(case_id).case.current_risk
@@ -419,7 +432,7 @@ def risk(
             raise StageOrderError(
                 f"case {case_id} has no risk record yet; run `casectl risk {case_id}`."
             )
-        render_risk(console(), current)
+        show(current)
         return
     if (override is None) != (reason is None):
         raise InvalidInput(
