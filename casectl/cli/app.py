@@ -101,7 +101,12 @@ def root(
 
 def _register() -> None:
     # Importing the command modules registers their commands on `app`.
-    from casectl.cli import calc, cases, stages  # noqa: F401
+    from casectl.cli import (  # noqa: F401
+        calc,
+        cases,
+        history,
+        stages,
+    )
 
 
 _register()

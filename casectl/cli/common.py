@@ -119,8 +119,34 @@ def from_file(path: str | None) -> dict[str, Any]:
 
 
 def save(ctx: typer.Context, case_id: str, change: Callable[[Any], Any]) -> Any:
-    """Apply a pure change to a case under its lock; return the saved case."""
-    return store(ctx).update(case_id, change)
+    """Apply a pure change to a case under its lock; return the saved case.
+
+    With `[git] commit = true` the case's file is then committed on its own, the message made
+    from what changed. The write stands whatever git does: a git failure is a warning on
+    standard error and the command still succeeds.
+    """
+    cases = store(ctx)
+    before: list[Any] = []
+
+    def remembering(case: Any) -> Any:
+        before.append(case)
+        return change(case)
+
+    saved = cases.update(case_id, remembering)
+    if cases.config.git.commit and before:
+        from casectl.gitlog import commit_or_warn, describe_change
+
+        note = describe_change(before[-1], saved)
+        warning = commit_or_warn(
+            cases.root,
+            cases.path_for(case_id),
+            case_id,
+            note,
+            fallback_author=note.recorded_by or recorder(cases, None),
+        )
+        if warning:
+            typer.echo(warning, err=True)
+    return saved
 
 
 def next_handle(prefix: str, taken: set[str]) -> str:
