@@ -105,6 +105,7 @@ def _register() -> None:
         calc,
         cases,
         history,
+        importing,
         stages,
     )
 
