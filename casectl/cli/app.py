@@ -106,6 +106,7 @@ def _register() -> None:
         cases,
         history,
         importing,
+        report,
         stages,
     )
 
