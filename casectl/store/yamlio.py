@@ -23,6 +23,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
+    CollectionEndEvent,
     CollectionStartEvent,
     NodeEvent,
     ScalarEvent,
@@ -32,6 +33,9 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from casectl.models.base import is_user_key
 
 MAX_CASE_BYTES = 2 * 1024 * 1024  # a case with years of records is tens of kB; 2 MB is not a case
+# A case file nests about 7 levels deep. Building a tree recurses once per level, so
+# `[[[[…` thousands deep would exhaust Python's stack (and takes minutes to scan).
+MAX_DEPTH = 50
 _PLAIN_TAGS = frozenset(
     {
         None,
@@ -96,9 +100,20 @@ def decode(raw: bytes) -> str:
 def _scan(text: str) -> None:
     """Refuse aliases, foreign tags and impossible dates before anything is constructed."""
     yaml = YAML(typ="rt")
+    depth = 0
     try:
         for event in yaml.parse(io.StringIO(text)):
             line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YamlProblem(
+                        f"lists and mappings nest more than {MAX_DEPTH} levels deep here; "
+                        "a case file needs fewer than 10",
+                        line,
+                    )
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
             if isinstance(event, AliasEvent) or (
                 isinstance(event, NodeEvent) and event.anchor is not None
             ):
