@@ -28,6 +28,7 @@ from ruamel.yaml.events import (
     NodeEvent,
     ScalarEvent,
 )
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from casectl.models.base import is_user_key
@@ -50,7 +51,11 @@ _PLAIN_TAGS = frozenset(
         "tag:yaml.org,2002:seq",
     }
 )
-_DATE_LIKE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_NUMBERS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+# Python refuses to turn more than 4300 digits into an int; no case value comes near this.
+MAX_NUMBER_CHARS = 1000
+_DATE_PART = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 
 
 class YamlProblem(Exception):
@@ -129,18 +134,38 @@ def _scan(text: str) -> None:
                     f"the tag {event.tag} is not allowed in a case file; remove it", line
                 )
             if isinstance(event, ScalarEvent) and event.style is None:
-                match = _DATE_LIKE.match(event.value)
-                if match:
-                    try:
-                        dt.date(*(int(g) for g in match.groups()))
-                    except ValueError:
-                        raise YamlProblem(
-                            f"{event.value} is not a real date; use YYYY-MM-DD", line
-                        ) from None
+                # Judge a plain scalar by what YAML makes of it: text that merely looks like a
+                # date (`2026-2-30` in a note) is text, and must not be refused.
+                kind = str(yaml.resolver.resolve(ScalarNode, event.value, event.implicit))
+                if kind == _TIMESTAMP:
+                    _check_date(event.value, line)
+                elif kind in _NUMBERS and len(event.value) > MAX_NUMBER_CHARS:
+                    raise YamlProblem(
+                        f"a number {len(event.value)} characters long is not a case value; "
+                        "put quotes around it if it is text",
+                        line,
+                    )
     except MarkedYAMLError as exc:
         raise _located(exc) from None
     except YAMLError as exc:
         raise YamlProblem(f"not valid YAML: {exc}") from None
+
+
+def _check_date(value: str, line: int | None) -> None:
+    """A plain scalar YAML reads as a timestamp must be a real date, with no time of day."""
+    match = _DATE_PART.match(value)
+    if match is None:  # the resolver and this pattern agree; this is only for the type checker
+        return
+    try:
+        dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        raise YamlProblem(f"{value} is not a real date; use YYYY-MM-DD", line) from None
+    if len(value) > match.end():
+        raise YamlProblem(
+            f"{value} is a date and time; case files hold dates only (YYYY-MM-DD); "
+            "put quotes around it if it is text",
+            line,
+        )
 
 
 def _located(exc: MarkedYAMLError) -> YamlProblem:
