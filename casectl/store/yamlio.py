@@ -29,7 +29,7 @@ from ruamel.yaml.events import (
     ScalarEvent,
 )
 from ruamel.yaml.nodes import ScalarNode
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from casectl.models.base import is_user_key
 
@@ -50,6 +50,12 @@ _PLAIN_TAGS = frozenset(
         "tag:yaml.org,2002:map",
         "tag:yaml.org,2002:seq",
     }
+)
+# Characters a plain or `|` block scalar cannot carry through a write and a read: control
+# characters, and line breaks other than \n (which YAML reads back as \n or a space). Text
+# holding any is written in double quotes, where YAML escapes them.
+_NEEDS_ESCAPES = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]"
 )
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _NUMBERS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
@@ -284,6 +290,8 @@ def to_yaml(value: Any) -> Any:
         if seq and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in seq):
             seq.fa.set_flow_style()  # instrument answers read best on one line: [1, 0, 2]
         return seq
+    if isinstance(value, str) and _NEEDS_ESCAPES.search(value):
+        return DoubleQuotedScalarString(value)
     if isinstance(value, str) and "\n" in value:
         return LiteralScalarString(value)
     return value
