@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from casectl.gitlog import HISTORY_FIELDS
-from tests.conftest import Cli, planned_case
+from tests.conftest import Cli, open_case, planned_case
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -215,3 +215,15 @@ def test_when_git_is_missing_the_write_stands_and_history_says_so(
     assert "status: on-hold" in repo.path(case).read_text()
     history = repo("history", case, ok=False)
     assert history.exit_code == 10 and "git is not installed" in history.stderr
+
+
+def test_new_and_edit_are_commits_too(repo: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = open_case(repo)
+    assert _subjects(repo.data_dir, case) == [f"new {case}: case opened"]
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/name: Mia Santos/name: Mia R. Santos/' \"$1\"\n")
+    editor.chmod(0o700)
+    monkeypatch.setenv("EDITOR", str(editor))
+    repo("edit", case)
+    assert _subjects(repo.data_dir, case)[0] == f"edit {case}: edited in $EDITOR"
+    assert git(repo.data_dir, "status", "--porcelain", "--", f"{case}.yaml") == ""

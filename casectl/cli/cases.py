@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -142,6 +143,7 @@ def new(
             cid, client, opened=opened_on, case_manager=who, family=family, care_team=team
         )
         path = cases.create(case)
+    _commit(cases, path, cid, "new", "case opened", who)
     if sys.stdout.isatty():
         console(stderr=True).print(f"opened {path}")
     typer.echo(cid)
@@ -287,6 +289,9 @@ def edit(ctx: typer.Context, case_id: str = CaseArg) -> None:
                     raise typer.Exit(int(ExitStatus.INVALID)) from None
                 write_atomic(loaded.path, edited.decode("utf-8"))
                 echo_ok(f"saved {loaded.path}")
+                _commit(
+                    cases, loaded.path, case_id, "edit", "edited in $EDITOR", recorder(cases, None)
+                )
                 return
         finally:
             draft.unlink(missing_ok=True)
@@ -472,6 +477,19 @@ def consent(
     )
     case = save(ctx, case_id, lambda c: c.model_copy(update={"consents": [*c.consents, record]}))
     echo_ok(f"{case.id}: consent recorded.")
+
+
+def _commit(cases: Any, path: Path, case_id: str, stage: str, summary: str, who: str) -> None:
+    """With `[git] commit = true`, commit the file that was just written (the write stands either way)."""
+    if not cases.config.git.commit:
+        return
+    from casectl.gitlog import ChangeNote, commit_or_warn
+
+    warning = commit_or_warn(
+        cases.root, path, case_id, ChangeNote(stage, summary, who), fallback_author=who
+    )
+    if warning:
+        typer.echo(warning, err=True)
 
 
 def _add_person(case: Any, section: str, member: Any) -> Any:
