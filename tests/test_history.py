@@ -63,7 +63,7 @@ def test_every_write_is_one_commit_of_that_case_with_trailers(repo: Cli) -> None
     subjects = _subjects(repo.data_dir, case)
     assert subjects[0] == f"follow-up {case}: phone contact with mother"
     assert [s.split()[0] for s in reversed(subjects)] == [
-        "family", "team", "team", "screen", "assess", "risk", "plan", "follow-up",
+        "new", "family", "team", "team", "screen", "assess", "risk", "plan", "follow-up",
     ]  # fmt: skip
     body = git(repo.data_dir, "log", "-1", "--format=%B")
     assert f"Case-Id: {case}" in body and "Stage: follow-up" in body
