@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from casectl.errors import ConfigError
+from casectl.errors import ConfigError, shown
 
 CONFIG_NAME = "config.toml"
 
@@ -109,7 +109,7 @@ def load_config(data_dir: Path) -> Config:
             else err["msg"].lower()
         )
         raise ConfigError(
-            f"{path}: {field}: {message} (got {err.get('input')!r}); fix it or remove the line to use the default."
+            f"{path}: {field}: {message} (got {shown(err.get('input'))}); fix it or remove the line to use the default."
         ) from None
     if config.risk.high_at <= config.risk.moderate_at:
         raise ConfigError(

@@ -7,6 +7,11 @@ the message (one sentence: what is wrong, where, what to do) and exits with the 
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
+
+# A message names a problem; it never copies the case. Values quoted in one are cut to this.
+MAX_SHOWN = 40
+MAX_MESSAGE = 300
 
 
 class ExitStatus(IntEnum):
@@ -46,6 +51,20 @@ class InvalidInput(CasectlError):
     exit_status = ExitStatus.INVALID
 
 
+def shown(value: Any) -> str:
+    """A value to quote in a message, cut short: a list or mapping is named, never printed."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 2] + "…" + text[-1]
+
+
+def _bounded(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+
+
 class Problem:
     """One validation problem, located as precisely as the source allows."""
 
@@ -55,7 +74,7 @@ class Problem:
         self.path = path
         self.line = line
         self.field = field
-        self.message = message
+        self.message = _bounded(message)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

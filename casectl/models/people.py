@@ -7,6 +7,7 @@ import re
 
 from pydantic import Field, field_validator
 
+from casectl.errors import shown
 from casectl.models.base import Record
 from casectl.models.vocab import Sex, TeamRole
 
@@ -19,7 +20,7 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 def _language(value: str | None) -> str | None:
     if value is not None and not LANGUAGE.match(value):
         raise ValueError(
-            f"{value!r} is not a language code; use a BCP 47 code such as en, es or vi"
+            f"{shown(value)} is not a language code; use a BCP 47 code such as en, es or vi"
         )
     return value
 

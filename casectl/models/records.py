@@ -12,6 +12,7 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
+from casectl.errors import shown
 from casectl.models.base import Record
 from casectl.models.people import HANDLE
 from casectl.models.vocab import (
@@ -93,7 +94,9 @@ class Diagnosis(Record):
             return None
         code = value.strip().upper()
         if not ICD10CM.match(code):
-            raise ValueError(f"{value!r} is not an ICD-10-CM code; codes look like E10.9 or J45.40")
+            raise ValueError(
+                f"{shown(value)} is not an ICD-10-CM code; codes look like E10.9 or J45.40"
+            )
         return code
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from casectl.errors import shown
 from casectl.models.case import Case
 from casectl.models.people import CareTeamMember, FamilyMember
 from casectl.models.vocab import CLOSED_REFERRAL, REFERRAL_ORDER
@@ -47,17 +48,17 @@ def describe_error(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "is required but missing"
     if kind.startswith("date") or kind.startswith("datetime"):
-        return f"{given!r} is not a real date; use YYYY-MM-DD"
+        return f"{shown(given)} is not a real date; use YYYY-MM-DD"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{given!r} is not one of {expected}"
+        return f"{shown(given)} is not one of {expected}"
     if kind == "string_pattern_mismatch":
-        return f"{given!r} may hold only lower-case letters, digits and dashes"
+        return f"{shown(given)} may hold only lower-case letters, digits and dashes"
     if kind == "value_error":
         return str(error.get("ctx", {}).get("error", error["msg"]))
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"{given!r} is out of range: {error['msg'].lower()}"
-    return f"{error['msg']} (got {given!r})" if given is not None else str(error["msg"])
+        return f"{shown(given)} is out of range: {error['msg'].lower()}"
+    return f"{error['msg']} (got {shown(given)})" if given is not None else str(error["msg"])
 
 
 def validate_case(data: Mapping[str, Any], *, today: dt.date) -> Case:
@@ -144,14 +145,14 @@ def _handles(case: Case) -> Iterable[tuple[Loc, str]]:
         if consent.given_by not in deciders:
             yield (
                 ("consents", i, "given_by"),
-                f"{consent.given_by!r} is not the client, a family member or a care-team "
+                f"{shown(consent.given_by)} is not the client, a family member or a care-team "
                 "decision-maker of this case",
             )
 
 
 def _unknown(handle: str, kind: str, known: Iterable[str]) -> str:
     names = ", ".join(sorted(known))
-    return f"{handle!r} is not {kind} of this case (known: {names})"
+    return f"{shown(handle)} is not {kind} of this case (known: {names})"
 
 
 def _plans(case: Case) -> Iterable[tuple[Loc, str]]:
@@ -185,7 +186,9 @@ def _plans(case: Case) -> Iterable[tuple[Loc, str]]:
             if who not in deciders:
                 yield (
                     ("care_plans", p, "agreed_by", a),
-                    _unknown(who, "the client, a family member or a care-team decision-maker", deciders),
+                    _unknown(
+                        who, "the client, a family member or a care-team decision-maker", deciders
+                    ),
                 )
 
 
