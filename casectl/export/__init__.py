@@ -1,0 +1,11 @@
+"""Cases leaving casectl: the family's care plan (Markdown, HTML) and FHIR R4 Bundles.
+
+- `familyplan` — the plan in plain language for the family, in their language (`i18n`)
+- `document` — the small document model both plan formats are written from, and its renderers
+- `fhir` — a case as a FHIR R4 Bundle (`case_to_bundle`) and back (`bundle_to_case`)
+- `valuesets` — the FHIR codes casectl writes, checked against their value sets
+- `redaction` — what a de-identified export leaves out
+
+Import the modules themselves: this package re-exports nothing, so `casectl --help` never
+loads Babel or fhir.resources.
+"""
