@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,6 +32,11 @@ from casectl.store.paths import CASE_SUFFIX, check_case_id
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+TEMP_GLOB = ".casectl-*.tmp"
+# A write's temporary file lives for milliseconds. One this old was left by a process killed
+# between writing it and renaming it over the case file: it is a stale copy of a case, so the
+# next write removes it (old enough that no live writer can still be using it).
+STALE_TEMP_SECONDS = 15 * 60
 GITIGNORE = f"""\
 # casectl: lock files and editor leftovers are not part of the case record.
 {LOCK_DIR}/
@@ -202,6 +208,7 @@ class CaseStore:
             text = doc.dumps()
             self._validate(path, doc, yamlio.to_plain(yamlio.load(text).tree))
             write_atomic(path, text, exclusive=True)
+        remove_stale_temp_files(self.root)
         return path
 
     def update(self, case_id: str, change: Callable[[Case], Case]) -> Case:
@@ -230,6 +237,7 @@ class CaseStore:
                     ]
                 )
             write_atomic(path, text)
+        remove_stale_temp_files(self.root)
         return written
 
     def next_case_id(self, opened: dt.date) -> str:
@@ -296,6 +304,20 @@ def write_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:
             tmp.unlink()
         raise
     _fsync_dir(folder)
+
+
+def remove_stale_temp_files(folder: Path, *, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove the temporary files killed writers left in `folder`; return what was removed."""
+    cutoff = time.time() - older_than
+    removed: list[Path] = []
+    for leftover in folder.glob(TEMP_GLOB):
+        try:
+            if leftover.lstat().st_mtime < cutoff:
+                leftover.unlink()
+                removed.append(leftover)
+        except OSError:
+            pass  # gone already, or not ours to remove: the next write tries again
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:

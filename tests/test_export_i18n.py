@@ -1,0 +1,136 @@
+"""The care plan's languages: catalogs complete and compiled, labels for every value, the rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from casectl.export import familyplan
+from casectl.export.i18n import catalog_languages, family_language, load_language
+from casectl.models.case import Case
+from casectl.models.vocab import (
+    GoalDomain,
+    GoalStatus,
+    InterventionStatus,
+    Progress,
+    ReferralStatus,
+    TeamRole,
+    choices,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALE = ROOT / "casectl" / "locale"
+CATALOGS = sorted(LOCALE.glob("*/LC_MESSAGES/casectl.po"))
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+
+
+def _code_messages() -> set[str]:
+    found = extract_from_dir(str(ROOT / "casectl" / "export"), keywords=KEYWORDS)
+    return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_there_is_a_spanish_catalog() -> None:
+    assert "es" in catalog_languages() and "en" in catalog_languages()
+    assert LOCALE / "es" / "LC_MESSAGES" / "casectl.po" in CATALOGS
+
+
+def test_the_template_holds_every_message_in_the_code() -> None:
+    with (LOCALE / "casectl.pot").open("rb") as handle:
+        template = {m.id for m in read_po(handle) if m.id}
+    assert template == _code_messages(), (
+        "casectl/locale/casectl.pot is out of date; run the pybabel extract command in "
+        "casectl/locale/README.md"
+    )
+
+
+@pytest.mark.parametrize("po", CATALOGS, ids=lambda p: p.parts[-3])
+def test_each_catalog_translates_every_message_and_keeps_its_placeholders(po: Path) -> None:
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    messages = {m.id: m for m in catalog if m.id}
+    assert set(messages) == _code_messages(), f"{po} is out of date; run pybabel update"
+    for msgid, message in messages.items():
+        assert message.string and not message.fuzzy, f"{po}: {msgid!r} is not translated"
+        assert _placeholders(str(message.string)) == _placeholders(str(msgid)), msgid
+
+
+@pytest.mark.parametrize("po", CATALOGS, ids=lambda p: p.parts[-3])
+def test_each_compiled_catalog_is_the_po_file_compiled(po: Path) -> None:
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    assert po.with_suffix(".mo").read_bytes() == compiled.getvalue(), (
+        f"{po.with_suffix('.mo')} is stale; run `pybabel compile -d casectl/locale -D casectl`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("labels", "values"),
+    [
+        (familyplan.ROLE, TeamRole),
+        (familyplan.GOAL_STATUS, GoalStatus),
+        (familyplan.PROGRESS, Progress),
+        (familyplan.INTERVENTION_STATUS, InterventionStatus),
+        (familyplan.REFERRAL_STATUS, ReferralStatus),
+        (familyplan.GOAL_DOMAIN, GoalDomain),
+    ],
+)
+def test_every_value_the_plan_shows_has_a_plain_label(
+    labels: dict[str, str], values: object
+) -> None:
+    assert set(labels) == set(choices(values))
+
+
+def test_spanish_dates_and_lists_come_from_babel() -> None:
+    spanish, note = load_language("es")
+    assert note is None
+    assert spanish.date(dt.date(2026, 12, 9)) == "9 de diciembre de 2026"
+    assert spanish.date(dt.date(2026, 12, 9), weekday=True) == "miércoles, 9 de diciembre de 2026"
+    assert spanish.join(["Rosa", "Ana", "Luis"]) == "Rosa, Ana y Luis"
+    assert spanish.number(12345.5) == "12.345,5"
+    english, _ = load_language("en-GB")
+    assert english.date(dt.date(2026, 12, 9)) == "9 December 2026"
+    assert english._("Our goals") == "Our goals"
+
+
+def test_an_unknown_language_is_english_with_a_note() -> None:
+    language, note = load_language("so")
+    assert language.tag == "en" and note is not None and "Somali (so)" in note
+
+
+def _case(**family: object) -> Case:
+    data: dict[str, object] = {
+        "id": "C-2026-0001",
+        "opened": "2026-01-05",
+        "case_manager": "J. Rivera",
+        "client": {"name": "A", "dob": "2016-01-01", "sex": "female", "preferred_language": "en"},
+        "family": [
+            {"id": "m", "name": "B", "relationship": "mother", **family},
+        ],
+    }
+    return Case.model_validate(data)
+
+
+def test_the_language_rule() -> None:
+    today = dt.date(2026, 11, 25)
+    assert family_language(_case(language="es"), today) == "en"  # not a decision-maker
+    assert family_language(_case(language="es", decision_maker=True), today) == "es"
+    assert family_language(_case(decision_maker=True), today) == "en"  # no language recorded
+    adult = _case(language="es", decision_maker=True)
+    adult.client.dob = dt.date(1990, 1, 1)
+    assert family_language(adult, today) == "en"  # an adult decides in their own language
+    guarded = _case(language="es", decision_maker=True, legal_guardian=True)
+    guarded.client.dob = dt.date(1990, 1, 1)
+    assert family_language(guarded, today) == "es"  # unless a guardian decides
