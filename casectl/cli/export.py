@@ -1,0 +1,175 @@
+"""`casectl export`: the family's care plan (Markdown, HTML) or FHIR R4 Bundles of cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from casectl.cli.app import app
+from casectl.cli.common import MissingInput, store, when
+from casectl.errors import CaseNotFound, InvalidCaseFile, InvalidInput
+
+if TYPE_CHECKING:
+    from casectl.config import Config
+    from casectl.export.redaction import Redaction
+    from casectl.models.case import Case
+    from casectl.store import CaseStore
+
+IDENTIFYING = "this export identifies the client; share it only as your consent rules allow."
+
+
+class ExportFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+    fhir = "fhir"
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    case_id: str | None = typer.Argument(
+        None, metavar="[CASE]", help="The case id, e.g. C-2026-0001 (leave out with --all)."
+    ),
+    fmt: ExportFormat = typer.Option(
+        ExportFormat.markdown,
+        "--format",
+        "-f",
+        help="markdown or html: the family's care plan; fhir: a FHIR R4 Bundle (JSON).",
+    ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help="Write to this file (mode 0600) instead of standard output."
+    ),
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        help="Language of the care plan, e.g. en or es (default: the family's, see above).",
+    ),
+    all_cases: bool = typer.Option(
+        False, "--all", help="Every case in the folder: one FHIR Bundle per line (NDJSON)."
+    ),
+    deidentify: bool = typer.Option(
+        False,
+        "--deidentify",
+        help="No names, contacts, addresses, birth dates or free text; case ids as pseudonyms.",
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Judge dates (upcoming, next review, age) as of this day."
+    ),
+) -> None:
+    """Export a case: the family's care plan in their language, or FHIR R4 for another system.
+
+    The care plan is written in the language of whoever decides: a legal guardian who takes
+    part in decisions, else (for a child) any family member who does, else the client's
+    preferred language; --lang overrides. A language with no translation falls back to English
+    with a note. FHIR: a collection Bundle per case; --all writes every case as NDJSON.
+
+    Example: casectl export C-2026-0001 --format html -o care-plan.html
+    """
+    from casectl.deidentify import pseudonym, pseudonym_key
+    from casectl.export.redaction import IDENTIFIED, Redaction
+
+    cases = store(ctx)
+    today = when(as_of, "--as-of")
+    if lang is not None and fmt is ExportFormat.fhir:
+        raise InvalidInput(
+            "--lang sets the language of the care plan; use it with --format markdown or html."
+        )
+    key = pseudonym_key(cases.root) if deidentify else None
+
+    def redaction(cid: str) -> Redaction:
+        return Redaction(pseudonym(cid, key)) if key is not None else IDENTIFIED
+
+    if all_cases:
+        if case_id is not None:
+            raise InvalidInput("give a CASE or --all, not both.")
+        if fmt is not ExportFormat.fhir:
+            raise InvalidInput("--all writes one FHIR Bundle per line; use it with --format fhir.")
+        text, count = _all_bundles(cases, today, redaction)
+        if not deidentify and count:
+            _note(
+                f"this export identifies {count} client(s); share it only as your consent rules allow."
+            )
+    else:
+        if case_id is None:
+            raise MissingInput("`export` needs a CASE, or --all with --format fhir.")
+        case = cases.load(case_id).case
+        if fmt is ExportFormat.fhir:
+            from casectl.export.fhir import case_to_bundle
+
+            bundle = case_to_bundle(case, today=today, redaction=redaction(case.id))
+            text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
+        else:
+            text = _care_plan(case, cases.config, today, fmt, lang, redaction(case.id))
+        if not deidentify:
+            _note(IDENTIFYING)
+    _write(text, output)
+
+
+def _note(message: str) -> None:
+    typer.echo(f"casectl: {message}", err=True)
+
+
+def _care_plan(
+    case: Case,
+    config: Config,
+    today: dt.date,
+    fmt: ExportFormat,
+    lang: str | None,
+    redaction: Redaction,
+) -> str:
+    from casectl.export.document import to_html, to_markdown
+    from casectl.export.familyplan import family_plan
+    from casectl.export.i18n import family_language, load_language
+
+    language, note = load_language(lang or family_language(case, today))
+    if note:
+        _note(f"note: {note}")
+    doc = family_plan(case, config, today=today, lang=language, redaction=redaction)
+    return to_html(doc) if fmt is ExportFormat.html else to_markdown(doc)
+
+
+def _all_bundles(
+    cases: CaseStore, today: dt.date, redaction: Callable[[str], Redaction]
+) -> tuple[str, int]:
+    from casectl.export.fhir import case_to_bundle
+
+    lines: list[str] = []
+    invalid = 0
+    for path in cases.case_files():
+        try:
+            case = cases.read(path).case
+        except InvalidCaseFile:
+            invalid += 1
+            continue
+        bundle = case_to_bundle(case, today=today, redaction=redaction(case.id))
+        lines.append(json.dumps(bundle, ensure_ascii=False, separators=(",", ":")))
+    if invalid:
+        _note(
+            f"warning: {invalid} case file(s) are invalid and were left out; "
+            "run `casectl check` to see why."
+        )
+    return "".join(f"{line}\n" for line in lines), len(lines)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    from casectl.store import write_atomic
+
+    path = Path(output)
+    try:
+        write_atomic(path, text)
+    except FileNotFoundError:
+        raise CaseNotFound(
+            f"-o {output}: there is no folder {path.parent}; create it first."
+        ) from None
+    except OSError as exc:
+        raise InvalidInput(f"-o {output}: cannot be written ({exc.strerror}).") from None
