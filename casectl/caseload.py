@@ -1,4 +1,8 @@
-"""The whole caseload at once, for `list` and `review`, and the filters both share."""
+"""The whole caseload at once, for `list` and `review`, and the filters both share.
+
+The caseload comes from the summary index (casectl.index), so this module imports neither the
+models nor the YAML reader: a warm `list` or `review` never loads them.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +10,28 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from casectl.errors import InvalidCaseFile, InvalidInput
-from casectl.models.case import STAGE_SECTIONS, Case
-from casectl.models.vocab import CASE_STATUSES, RISK_LEVELS
-from casectl.store.store import CaseStore
-from casectl.summary import latest_stage, list_row
+from casectl.errors import InvalidInput
+from casectl.index import Caseload, CaseSummary, load_summaries
+from casectl.worklist import REVIEW_KINDS
 
-STAGES = ("new", *STAGE_SECTIONS)
+if TYPE_CHECKING:
+    from casectl.store.store import CaseStore
 
+# The vocabularies the filters accept, spelt out here so that parsing options does not import
+# the models (casectl.models imports pydantic and builds every model: ~0.1 s). They are
+# "new" + casectl.models.case.STAGE_SECTIONS, and vocab.CASE_STATUSES and vocab.RISK_LEVELS;
+# tests/test_index.py checks that they agree.
+STAGES = ("new", "screen", "assess", "risk", "plan", "implement", "follow-up", "evaluate")
+CASE_STATUSES = ("open", "on-hold", "closed", "transferred")
+RISK_LEVELS = ("low", "moderate", "high")
 
-@dataclass
-class CaseEntry:
-    """One case in the caseload: the validated case and the config it is judged by."""
+T = TypeVar("T")
 
-    case: Case
-    store: CaseStore
-
-    @property
-    def status(self) -> str:
-        return self.case.status
-
-    @property
-    def risk(self) -> str | None:
-        r = self.case.current_risk
-        return r.effective_level if r else None
-
-    @property
-    def manager(self) -> str:
-        return self.case.case_manager
-
-    @property
-    def stage(self) -> str:
-        return latest_stage(self.case)
-
-    def list_row(self, today: dt.date) -> dict[str, Any]:
-        return list_row(self.case, self.store.config, today)
+# One case of the caseload as `list` and `review` see it: its summary from the index.
+CaseEntry = CaseSummary
 
 
 def _choices(values: Sequence[str] | None, allowed: Sequence[str], option: str) -> set[str] | None:
@@ -57,13 +46,17 @@ def _choices(values: Sequence[str] | None, allowed: Sequence[str], option: str) 
 
 @dataclass(frozen=True)
 class Filters:
-    """The filters `list`, `show` and `review` share: status, risk, manager, stage, case."""
+    """The filters `list`, `show` and `review` share: status, risk, manager, stage, case, kind.
+
+    `kinds` (review item kinds) is used by `review` only; `keep` judges whole cases.
+    """
 
     status: frozenset[str] | None = None
     risk: frozenset[str] | None = None
     manager: str | None = None
     stage: frozenset[str] | None = None
     cases: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
 
     @classmethod
     def parse(
@@ -74,22 +67,33 @@ class Filters:
         manager: str | None = None,
         stage: Sequence[str] | None = None,
         cases: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> Filters:
         statuses = _choices(status, (*CASE_STATUSES, "active"), "--status")
         if statuses and "active" in statuses:
             statuses = (statuses - {"active"}) | {"open", "on-hold"}
         risks = _choices(risk, (*RISK_LEVELS, "none"), "--risk")
         stages = _choices(stage, STAGES, "--stage")
+        chosen_kinds = _choices(kinds, REVIEW_KINDS, "--kind")
+        chosen_cases = {c.strip() for value in cases or () for c in value.split(",") if c.strip()}
         return cls(
             status=frozenset(statuses) if statuses else None,
             risk=frozenset(risks) if risks else None,
             manager=manager.strip().lower() if manager else None,
             stage=frozenset(stages) if stages else None,
-            cases=frozenset(cases) if cases else None,
+            cases=frozenset(chosen_cases) if chosen_cases else None,
+            kinds=frozenset(chosen_kinds) if chosen_kinds else None,
         )
 
+    def select(self, entries: Sequence[T]) -> Sequence[T]:
+        """The entries that pass `keep` (all of them, without a look, when no filter is set)."""
+        case_filters = (self.status, self.risk, self.manager, self.stage, self.cases)
+        if all(f is None for f in case_filters):
+            return entries
+        return [entry for entry in entries if self.keep(entry)]
+
     def keep(self, entry: Any) -> bool:
-        """True when the entry (anything with status, risk, manager, stage, case id) passes."""
+        """True when the entry (anything with status, risk, manager, stage, case_id) passes."""
         if self.status is not None and entry.status not in self.status:
             return False
         if self.risk is not None and (entry.risk or "none") not in self.risk:
@@ -98,22 +102,21 @@ class Filters:
             return False
         if self.stage is not None and entry.stage not in self.stage:
             return False
-        return self.cases is None or entry.case.id in self.cases
+        return self.cases is None or entry.case_id in self.cases
+
+
+def read_caseload(root: Path, *, today: dt.date, use_index: bool = True) -> Caseload:
+    """The caseload of the data directory `root`; invalid files are left out with a warning."""
+    caseload = load_summaries(root, today=today, use_index=use_index)
+    if caseload.invalid:
+        print(
+            f"casectl: warning: {caseload.invalid} case file(s) are invalid and were left out; "
+            "run `casectl check` to see why.",
+            file=sys.stderr,
+        )
+    return caseload
 
 
 def load_caseload(store: CaseStore, *, use_index: bool = True) -> list[CaseEntry]:
     """Every valid case in the data directory; invalid files are skipped with a warning."""
-    entries: list[CaseEntry] = []
-    skipped = 0
-    for path in store.case_files():
-        try:
-            entries.append(CaseEntry(store.read(path).case, store))
-        except InvalidCaseFile:
-            skipped += 1
-    if skipped:
-        print(
-            f"casectl: warning: {skipped} case file(s) are invalid and were left out; "
-            "run `casectl check` to see why.",
-            file=sys.stderr,
-        )
-    return entries
+    return read_caseload(store.root, today=store.today, use_index=use_index).cases
