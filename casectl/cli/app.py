@@ -108,6 +108,7 @@ def _register() -> None:
         history,
         importing,
         report,
+        review,
         stages,
     )
 

@@ -1,0 +1,124 @@
+"""`casectl review`: what needs attention today — overdue, due within the window, and later.
+
+Only parses options and renders: the worklist (casectl.worklist) decides what is due, and the
+caseload comes from the summary index (casectl.index), so a warm run reads no case file.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from casectl.cli.app import app
+from casectl.cli.output import Format
+
+# What the table shows at a terminal; JSON, CSV and TSV carry every REVIEW_FIELDS field.
+TABLE_FIELDS = ["case_id", "client", "risk", "kind", "due", "days_overdue", "what", "manager"]
+GROUP_TITLES = {
+    "overdue": "[bold red]Overdue[/]",
+    "due": "Due within {days} days",
+    "later": "[dim]Later[/]",
+}
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Judge what is due as of this day: YYYY-MM-DD, today, +7d (default today).",
+    ),
+    within: str | None = typer.Option(
+        None,
+        "--within",
+        help="The window for 'due': 7d, 2w, 1m (default: config review.window_days).",
+    ),
+    show_all: bool = typer.Option(
+        False, "--all", help="Also list what falls due after the window (group 'later')."
+    ),
+    risk: list[str] | None = typer.Option(
+        None, "--risk", help="low, moderate, high or none; repeatable or comma-separated."
+    ),
+    manager: str | None = typer.Option(None, "--manager", help="Only this case manager's cases."),
+    status: list[str] | None = typer.Option(
+        None, "--status", help="open, on-hold or active (both); closed cases have nothing due."
+    ),
+    stage: list[str] | None = typer.Option(
+        None, "--stage", help="Only cases whose furthest step is this: new, screen … evaluate."
+    ),
+    kind: list[str] | None = typer.Option(
+        None,
+        "--kind",
+        help="review, referral, appointment, intervention, goal, reassessment, no-plan, stale-risk.",
+    ),
+    case: list[str] | None = typer.Option(
+        None, "--case", help="Only these case ids; repeatable or comma-separated."
+    ),
+    fmt: Format = typer.Option(
+        Format.table, "--format", "-f", help="table, json, csv, tsv or ids (case ids, once each)."
+    ),
+    exit_code: bool = typer.Option(
+        False, "--exit-code", help="Exit 3 when anything listed is overdue (for scripts and cron)."
+    ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Read every file; ignore the summary index."
+    ),
+) -> None:
+    """What needs attention: reviews, referrals to chase, appointments, interventions, goals,
+    reassessments, cases with no plan and stale risk records — overdue first.
+
+    Example: casectl review --within 2w --risk high --format csv
+    """
+    from casectl.caseload import Filters, read_caseload
+    from casectl.dates import parse_date, parse_duration_days, today
+    from casectl.errors import ExitStatus
+    from casectl.index import paused_gc
+    from casectl.worklist import REVIEW_FIELDS, any_overdue, review_items
+
+    filters = Filters.parse(
+        status=status, risk=risk, manager=manager, stage=stage, cases=case, kinds=kind
+    )
+    day = parse_date(as_of, what="--as-of") if as_of else today()
+    days = parse_duration_days(within, what="--within") if within else None
+    with paused_gc():
+        caseload = read_caseload(ctx.find_root().obj, today=today(), use_index=not no_cache)
+        days = caseload.window_days if days is None else days
+        items = review_items(
+            filters.select(caseload.cases),
+            as_of=day,
+            within_days=days,
+            include_later=show_all,
+            kinds=filters.kinds,
+        )
+        rows = [item.row() for item in items]
+    if fmt is Format.table:
+        _table(rows, day.isoformat(), days)
+    else:
+        from casectl.cli.output import emit_rows
+
+        emit_rows(rows, REVIEW_FIELDS, fmt)
+    if exit_code and any_overdue(items):
+        raise typer.Exit(int(ExitStatus.OVERDUE))
+
+
+def _table(rows: list[dict[str, object]], as_of: str, days: int) -> None:
+    from casectl.cli.output import console, emit_rows, is_tty
+    from casectl.worklist import GROUPS, REVIEW_FIELDS
+
+    if not is_tty():
+        emit_rows(rows, REVIEW_FIELDS, Format.table)  # plain columns with a header
+        return
+    from rich.markup import escape
+
+    if not rows:
+        console().print(f"Nothing needs attention as of {as_of}.")
+        return
+    for group in GROUPS:
+        shown = [
+            {k: escape(v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in rows
+            if row["group"] == group
+        ]
+        if shown:
+            title = GROUP_TITLES[group].format(days=days) + f" — {len(shown)} as of {as_of}"
+            emit_rows(shown, TABLE_FIELDS, Format.table, title=title)
