@@ -12,7 +12,7 @@ from casectl.cli.app import app
 from casectl.cli.output import Format
 
 # What the table shows at a terminal; JSON, CSV and TSV carry every REVIEW_FIELDS field.
-TABLE_FIELDS = ["case_id", "client", "risk", "kind", "due", "days_overdue", "what", "manager"]
+TABLE_FIELDS = ["case_id", "client", "risk", "kind", "due", "days_overdue", "what"]
 GROUP_TITLES = {
     "overdue": "[bold red]Overdue[/]",
     "due": "Due within {days} days",
