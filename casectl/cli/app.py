@@ -104,6 +104,7 @@ def _register() -> None:
     from casectl.cli import (  # noqa: F401
         calc,
         cases,
+        demo,
         export,
         history,
         importing,

@@ -41,7 +41,8 @@ STAGE_SECTIONS: dict[str, str] = {
 
 
 class Case(Record):
-    schema_version: int = SCHEMA_VERSION
+    # Older versions are migrated before validation (casectl.migrate); newer ones are refused.
+    schema_version: int = Field(SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
     id: str = Field(pattern=CASE_ID.pattern)
     status: CaseStatus = "open"
     opened: dt.date

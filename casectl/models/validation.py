@@ -61,10 +61,13 @@ def describe_error(error: Mapping[str, Any]) -> str:
     return f"{error['msg']} (got {shown(given)})" if given is not None else str(error["msg"])
 
 
-def validate_case(data: Mapping[str, Any], *, today: dt.date) -> Case:
-    """Validate plain case data and return the Case, or raise CaseInvalid with every problem."""
+def validate_case(data: Mapping[str, Any], *, today: dt.date, model: type[Case] = Case) -> Case:
+    """Validate plain case data and return the Case, or raise CaseInvalid with every problem.
+
+    `model` is the case model of the schema being read (a migration test gives a future one).
+    """
     try:
-        case = Case.model_validate(data)
+        case = model.model_validate(data)
     except ValidationError as exc:
         problems = [(tuple(err["loc"]), describe_error(err)) for err in exc.errors()]
         raise CaseInvalid(problems) from None

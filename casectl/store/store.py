@@ -4,6 +4,9 @@ Every write is read-modify-write under the case's lock: load and validate the fi
 let a pure function make the new case, validate all of it, patch the YAML document (so comments
 survive), check the text reads back as the same case, then write a temporary file in the same
 folder, fsync it and rename it over the old one. Whatever fails, the old file is left as it was.
+
+Reading brings a file written for an older schema up to this casectl's in memory
+(casectl.migrate); the next write of the case saves that along with its own change.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from casectl import migrate
 from casectl.config import CONFIG_NAME, Config, default_config_text, load_config
 from casectl.dates import today as clock_today
 from casectl.errors import CaseNotFound, InvalidCaseFile, Problem, UnsafePath
@@ -45,8 +49,6 @@ GITIGNORE = f"""\
 *.swp
 *~
 """
-# The top-level keys of a new case file, in the order they are written.
-KEY_ORDER = list(Case.model_fields)
 
 
 @dataclass
@@ -54,6 +56,8 @@ class LoadedCase:
     path: Path
     case: Case
     doc: yamlio.Document
+    # What reading did to bring the file to the current schema; saved by the next write.
+    upgrade: migrate.Upgrade | None = None
 
 
 def dump_case(case: Case) -> dict[str, Any]:
@@ -64,9 +68,12 @@ def dump_case(case: Case) -> dict[str, Any]:
 class CaseStore:
     """The data directory and the case files in it."""
 
-    def __init__(self, root: Path, *, today: dt.date | None = None) -> None:
+    def __init__(
+        self, root: Path, *, today: dt.date | None = None, schema: migrate.Schema | None = None
+    ) -> None:
         self.root = root
         self._today = today
+        self.schema = schema or migrate.current()
 
     @property
     def today(self) -> dt.date:
@@ -165,6 +172,13 @@ class CaseStore:
             doc = yamlio.load(yamlio.decode(raw))
         except yamlio.YamlProblem as exc:
             raise InvalidCaseFile([Problem(str(path), exc.line, None, exc.message)]) from None
+        try:
+            upgrade = migrate.upgrade(doc.tree, self.schema)  # in memory; the next write saves it
+        except migrate.SchemaVersionError as exc:
+            where = doc.line_of((migrate.VERSION_KEY,))
+            raise InvalidCaseFile(
+                [Problem(str(path), where, migrate.VERSION_KEY, exc.message)]
+            ) from None
         case = self._validate(path, doc, yamlio.to_plain(doc.tree))
         expected = path.name[: -len(CASE_SUFFIX)]
         if case.id != expected:
@@ -179,11 +193,11 @@ class CaseStore:
                     )
                 ]
             )
-        return LoadedCase(path, case, doc)
+        return LoadedCase(path, case, doc, upgrade)
 
     def _validate(self, path: Path, doc: yamlio.Document, data: Any) -> Case:
         try:
-            return validate_case(data, today=self.today)
+            return validate_case(data, today=self.today, model=self.schema.model)
         except CaseInvalid as exc:
             raise InvalidCaseFile(
                 [
@@ -221,7 +235,7 @@ class CaseStore:
             data = dump_case(new_case)
             # The whole new case is validated before anything touches the file.
             self._validate(path, current.doc, data)
-            yamlio.sync(current.doc.tree, data, order=KEY_ORDER)
+            yamlio.sync(current.doc.tree, data, order=migrate.key_order(self.schema.model))
             text = current.doc.dumps()
             # Read back what would be written: it must parse and validate as the same case.
             written = self.parse(path, text.encode("utf-8")).case
