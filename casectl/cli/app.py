@@ -108,6 +108,7 @@ def _register() -> None:
         export,
         history,
         importing,
+        migrate,
         report,
         review,
         stages,
