@@ -248,6 +248,7 @@ class _CaseMaker:
         self.number = number
         self.as_of = as_of
         self.config = config
+        self.reassessed = False  # a long-running case is assessed again a year on
 
     def make(self) -> Case:
         rng = self.rng
@@ -257,7 +258,7 @@ class _CaseMaker:
         self.clock = _Clock(self.opened, self.as_of)
         self.manager = _pick(rng, MANAGERS)
         case = self._open()
-        steps: dict[str, Callable[[Case], Case | None]] = {
+        steps: dict[str, Callable[[Case], Case]] = {
             "screen": self._screen,
             "assess": self._assess,
             "risk": self._risk,
@@ -269,10 +270,9 @@ class _CaseMaker:
         for name, step in steps.items():
             if _order(name) > _order(stage):
                 break
-            changed = step(case)
-            if changed is None:  # the step closed the case: not eligible
-                return self.case
-            case = changed
+            case = step(case)
+            if case.is_closed:  # not eligible at screening, or closed at evaluation
+                return case
         return self._maybe_change_status(case)
 
     # --- the steps ---
@@ -363,7 +363,7 @@ class _CaseMaker:
                     consent_to_share=rng.random() < 0.7,
                 )
             )
-        self.case = lifecycle.open_case(
+        return lifecycle.open_case(
             f"{self.config.case.id_prefix}-{self.opened.year}-{self.number:04d}",
             client,
             opened=self.opened,
@@ -371,9 +371,8 @@ class _CaseMaker:
             family=family,
             care_team=team,
         )
-        return self.case
 
-    def _screen(self, case: Case) -> Case | None:
+    def _screen(self, case: Case) -> Case:
         from casectl.stages import lifecycle, records
 
         rng, age = self.rng, self.age
@@ -410,10 +409,9 @@ class _CaseMaker:
         )
         case = records.screen(case, screening)
         if not eligible:
-            self.case = lifecycle.close(
+            return lifecycle.close(
                 case, on=day, by=self.manager, reason="not eligible at screening"
             )
-            return None
         return case
 
     def _assess(self, case: Case) -> Case:
@@ -422,10 +420,8 @@ class _CaseMaker:
         case = records.assess(case, self._assessment(self.clock.step(self.rng, 2, 14)))
         # Long-running cases were assessed again about a year later.
         if (self.as_of - self.opened).days > 420 and self.rng.random() < 0.6:
-            self._again = True
+            self.reassessed = True
         return case
-
-    _again = False
 
     def _assessment(self, day: dt.date) -> Assessment:
         rng, age = self.rng, self.age
@@ -482,7 +478,7 @@ class _CaseMaker:
         from casectl.stages import records
 
         case = self._risk_record(case)
-        if self._again:
+        if self.reassessed:
             case = records.assess(case, self._assessment(self.clock.step(self.rng, 330, 380)))
             if self.rng.random() < 0.7:  # else the risk record predates the new assessment
                 case = self._risk_record(case)
