@@ -701,9 +701,14 @@ def read_case(store: CaseStore, path: Path) -> Case:
         raw = path.read_bytes()
     except OSError:
         return store.read(path).case  # raises InvalidCaseFile saying why
+    schema = store.schema
     try:
         data = fast_plain(raw)
-        case = validate_case(data, today=store.today)
+        # Files of another schema are migrated (or refused) by the store as it reads them.
+        version = data.get("schema_version")
+        if type(version) is not int or version != schema.version:
+            raise _NotFast
+        case = validate_case(data, today=store.today, model=schema.model)
     except (_NotFast, CaseInvalid):
         return store.parse(path, raw).case
     if case.id != path.name[: -len(CASE_SUFFIX)]:

@@ -1,0 +1,415 @@
+"""The summary index: right after every kind of change to the folder, private, rebuilt when
+broken, and the fast reader gives exactly what the store's reader gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casectl import caseload, index
+from casectl.demo import write_demo
+from casectl.errors import InvalidCaseFile
+from casectl.index import _NotFast, fast_plain, index_path, load_summaries, read_case
+from casectl.models.case import STAGE_SECTIONS
+from casectl.models.vocab import CASE_STATUSES, RISK_LEVELS
+from casectl.store import CaseStore, yamlio
+from casectl.summary import LIST_FIELDS, list_row
+from tests.conftest import TODAY, Cli
+
+AS_OF = dt.date.fromisoformat(TODAY)
+
+
+@pytest.fixture
+def trust_fresh_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written a moment ago are normally read again; these tests check the reuse."""
+    monkeypatch.setattr(index, "RACY_NS", 0)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    write_demo(root, 40, seed=11, as_of=AS_OF)
+    return root
+
+
+def load(root: Path, **kw: object) -> index.Caseload:
+    return load_summaries(root, today=AS_OF, **kw)  # type: ignore[arg-type]
+
+
+def ids(loaded: index.Caseload) -> list[str]:
+    return [c.case_id for c in loaded.cases]
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+# --- the index follows the folder ---
+
+
+def test_second_run_reads_nothing_and_agrees_with_no_cache(
+    demo: Path, trust_fresh_files: None
+) -> None:
+    first = load(demo)
+    assert first.read == 40 and first.invalid == 0
+    second = load(demo)
+    assert second.read == 0
+    assert second.cases == first.cases == load(demo, use_index=False).cases
+
+
+def test_an_edit_is_seen(demo: Path, trust_fresh_files: None) -> None:
+    load(demo)
+    path = sorted(demo.glob("*.yaml"))[3]
+    _edit(path, "case_manager: ", "case_manager: Z. New ")
+    after = load(demo)
+    assert after.read == 1
+    changed = next(c for c in after.cases if c.case_id == path.stem)
+    assert changed.manager.startswith("Z. New ")
+
+
+def test_same_size_new_content_is_seen_even_with_the_old_mtime(
+    demo: Path, trust_fresh_files: None
+) -> None:
+    load(demo)
+    path = sorted(demo.glob("*.yaml"))[5]
+    before = path.stat()
+    text = path.read_text()
+    old = "status: open" if "status: open" in text else "status: closed"
+    swapped = text.replace(old, "status: oxen", 1)  # same length, different bytes
+    path.write_text(swapped)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `touch -r` or a sync would
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    after = load(demo)
+    assert after.read == 1 and after.invalid == 1  # `oxen` is no status: seen, not trusted
+    path.write_text(text)
+    assert load(demo).invalid == 0
+
+
+def test_delete_and_rename(demo: Path, trust_fresh_files: None) -> None:
+    load(demo)
+    files = sorted(demo.glob("*.yaml"))
+    files[0].unlink()
+    after = load(demo)
+    assert after.read == 0 and files[0].stem not in ids(after) and len(after.cases) == 39
+    files[1].rename(demo / "RENAMED.yaml")  # the id inside no longer matches the name
+    renamed = load(demo)
+    assert renamed.read == 1 and renamed.invalid == 1 and files[1].stem not in ids(renamed)
+    (demo / "RENAMED.yaml").rename(files[1])
+    back = load(demo)
+    assert back.invalid == 0 and files[1].stem in ids(back)
+
+
+def test_a_checkout_that_puts_old_files_back(
+    demo: Path, tmp_path: Path, trust_fresh_files: None
+) -> None:
+    saved = tmp_path / "saved"
+    shutil.copytree(demo, saved)  # what `git checkout` or `git pull` would write back
+    first = load(demo)
+    for path in sorted(demo.glob("*.yaml"))[:5]:
+        _edit(path, "case_manager: ", "case_manager: Q. ")
+    assert load(demo).read == 5
+    for path in sorted(saved.glob("*.yaml")):
+        shutil.copy2(path, demo / path.name)  # old content, old mtime, new inode
+    assert load(demo).cases == first.cases
+
+
+def _referral_dues(loaded: index.Caseload) -> list[dt.date]:
+    return [
+        dt.date.fromisoformat(fact[1])
+        for case in loaded.cases
+        for fact in case.facts
+        if fact[0] == "referral"
+    ]
+
+
+def test_the_config_is_part_of_the_index(demo: Path, trust_fresh_files: None) -> None:
+    before = _referral_dues(load(demo))
+    assert before
+    config = demo / "config.toml"
+    _edit(config, "referral_no_response_days = 14", "referral_no_response_days = 40")
+    after = load(demo)
+    assert after.read == 40  # every entry depends on the config
+    assert _referral_dues(after) == [day + dt.timedelta(days=26) for day in before]
+    assert after.cases == load(demo, use_index=False).cases
+    _edit(config, "window_days = 7", "window_days = 9")
+    assert load(demo).window_days == 9
+
+
+def test_a_corrupt_or_old_index_is_rebuilt_silently(demo: Path, trust_fresh_files: None) -> None:
+    good = load(demo).cases
+    path = index_path(demo)
+    data = json.loads(path.read_bytes())
+    first = sorted(data["files"])[0]
+    misshapen = json.loads(path.read_bytes())
+    misshapen["files"][first][2] = ["only", "three", "fields"]
+    for broken in (
+        b"",
+        b"\x00\xff garbage",
+        b'{"version": 1',
+        json.dumps({"version": 0, "files": {}}).encode(),
+        json.dumps({**data, "version": 99}).encode(),
+        json.dumps({**data, "casectl": "0.0.1"}).encode(),
+        json.dumps({**data, "data_dir": "/elsewhere"}).encode(),
+        json.dumps({**data, "files": []}).encode(),
+        json.dumps(misshapen).encode(),
+    ):
+        path.write_bytes(broken)
+        again = load(demo)
+        assert again.cases == good and again.read == 40
+        assert load(demo).read == 0  # and written back whole
+
+
+def test_an_unreadable_cache_folder_only_costs_speed(
+    demo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("CASECTL_CACHE_DIR", str(blocker / "cache"))
+    assert load(demo).cases == load(demo, use_index=False).cases
+
+
+def test_an_interrupted_write_leaves_the_old_index(
+    demo: Path, monkeypatch: pytest.MonkeyPatch, trust_fresh_files: None
+) -> None:
+    load(demo)
+    before = index_path(demo).read_bytes()
+    path = sorted(demo.glob("*.yaml"))[2]
+    _edit(path, "case_manager: ", "case_manager: K. ")
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load(demo)
+    monkeypatch.setattr(os, "replace", replace)
+    assert index_path(demo).read_bytes() == before
+    assert not list(index_path(demo).parent.glob(".casectl-*.tmp"))
+    after = load(demo)
+    assert after.read == 1
+    assert next(c for c in after.cases if c.case_id == path.stem).manager.startswith("K. ")
+
+
+def test_leftovers_of_a_killed_rebuild_are_removed(demo: Path) -> None:
+    load(demo)
+    folder = index_path(demo).parent
+    leftover = folder / ".casectl-dead.tmp"
+    leftover.write_text("case data")
+    os.utime(leftover, (0, 0))
+    _edit(sorted(demo.glob("*.yaml"))[0], "case_manager: ", "case_manager: L. ")
+    load(demo)
+    assert not leftover.exists()
+
+
+def test_the_index_is_private_and_outside_the_case_folder(demo: Path, tmp_path: Path) -> None:
+    load(demo)
+    path = index_path(demo)
+    assert path.parent == tmp_path / "cache"  # CASECTL_CACHE_DIR, set by conftest
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert not [p for p in demo.iterdir() if p.suffix == ".json"]
+    # One index per data directory, named by its resolved path.
+    assert index_path(demo) == index_path(demo / ".." / demo.name)
+    assert index_path(demo) != index_path(tmp_path)
+
+
+def test_the_index_keeps_no_more_than_list_and_review_need(demo: Path) -> None:
+    load(demo)
+    text = index_path(demo).read_text()
+    for free_text in (
+        "phone",
+        "555-",
+        "health_status",
+        "summary",
+        "Dr. ",
+        "diagnos",
+        "eligibility",
+    ):
+        assert free_text not in text
+
+
+def test_invalid_files_are_remembered_as_invalid(demo: Path, trust_fresh_files: None) -> None:
+    (demo / "BAD.yaml").write_text("id: BAD\n")
+    first = load(demo)
+    assert first.invalid == 1 and first.read == 41
+    assert load(demo).read == 0 and load(demo).invalid == 1
+
+
+def test_validity_follows_the_day(demo: Path, trust_fresh_files: None) -> None:
+    path = sorted(demo.glob("*.yaml"))[0]
+    tomorrow = (AS_OF + dt.timedelta(days=1)).isoformat()
+    _edit(path, "opened: ", f"opened: {tomorrow}\nx-was: ")  # opened in the future: invalid today
+    assert load(demo).invalid == 1
+    assert load(demo).read == 0
+    later = load_summaries(demo, today=AS_OF + dt.timedelta(days=1))
+    assert later.invalid == 0 and later.read == 1  # the invalid entry is judged again
+    assert load(demo).invalid == 1  # and a valid entry is not trusted on an earlier day
+
+
+def test_fresh_files_are_read_again(demo: Path) -> None:
+    # Two writes within one timestamp tick look alike; a file this fresh is not trusted.
+    load(demo)
+    assert load(demo).read == 40
+
+
+def test_many_files_are_read_by_worker_processes(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(index, "_workers", lambda: 2)
+    parallel = load(demo, use_index=False)
+    monkeypatch.setattr(index, "PARALLEL_FROM", 10_000)
+    assert parallel.cases == load(demo, use_index=False).cases
+
+
+def test_list_rows_from_the_index_are_the_list_rows(demo: Path) -> None:
+    store = CaseStore(demo)
+    by_id = {c.case_id: c for c in load(demo).cases}
+    for path in store.case_files():
+        case = store.read(path).case
+        for day in (AS_OF, dt.date(2031, 1, 1)):
+            assert by_id[case.id].list_row(day) == list_row(case, store.config, day)
+    assert list(by_id[case.id].list_row(AS_OF)) == LIST_FIELDS
+
+
+def test_list_and_review_agree_with_no_cache(tmp_path: Path, demo: Path) -> None:
+    cli = Cli(demo)
+    for command in (("list", "--format", "json"), ("review", "--all", "--format", "json")):
+        cached = cli(*command).stdout
+        assert cached == cli(*command).stdout == cli(*command, "--no-cache").stdout
+
+
+def test_filter_vocabularies_match_the_models() -> None:
+    assert ("new", *STAGE_SECTIONS) == caseload.STAGES
+    assert caseload.CASE_STATUSES == CASE_STATUSES
+    assert caseload.RISK_LEVELS == RISK_LEVELS
+    assert index.MAX_CASE_BYTES == yamlio.MAX_CASE_BYTES
+
+
+def test_progress_is_silent_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with index.progress(10_000, "Working") as advance:
+        advance(5_000)
+        advance(5_000)
+    assert capsys.readouterr() == ("", "")
+
+
+# --- the fast reader gives what the store's reader gives ---
+
+
+def store_plain(raw: bytes) -> object:
+    return yamlio.to_plain(yamlio.load(yamlio.decode(raw)).tree)
+
+
+def agrees(raw: bytes) -> None:
+    """Either the fast reader steps aside, or it gives exactly the store's data."""
+    try:
+        fast = fast_plain(raw)
+    except _NotFast:
+        return
+    assert fast == store_plain(raw), raw
+
+
+def test_fast_reader_matches_the_store_on_every_demo_case(demo: Path) -> None:
+    for path in sorted(demo.glob("*.yaml")):
+        raw = path.read_bytes()
+        assert fast_plain(raw) == store_plain(raw)
+
+
+TRICKY = [
+    b"a: yes\nb: no\nc: on\nd: off\ne: y\nf: n\n",  # YAML 1.1 booleans are text in 1.2
+    b"a: 010\nb: 0o17\nc: 0x1F\nd: 0b101\ne: 1_000\nf: +12\ng: -0\n",
+    b"a: 1.5\nb: 1.\nc: .5\nd: 1e5\ne: .inf\nf: -.INF\ng: 1_0.5\nh: 6.02e+23\n",
+    b"a: 1:30\nb: 12:30:45\nc: 190:20:30\n",  # sexagesimal in 1.1 only
+    b"a: ~\nb: null\nc: Null\nd: NULL\ne:\nf: nULL\n",
+    b"a: true\nb: True\nc: TRUE\nd: tRUE\ne: false\n",
+    b"a: 2026-01-05\nb: '2026-01-05'\nc: 2026-1-5\nd: 2026-02-30\ne: 2026-13-01\n",
+    b"a: 2026-01-05 10:00\nb: 2026-01-05T10:00:00Z\n",
+    b"a: &x 1\nb: *x\n",
+    b"a: !!str 5\nb: !!int '7'\nc: !!binary aGk=\nd: !custom x\ne: ! 12\n",
+    b"a: 1\na: 2\n",
+    b"a: 1\n'a': 2\n",
+    b"1: x\n01: y\n",
+    b"? [a, b]\n: c\n",
+    b"<<: {a: 1}\nb: 2\n",
+    b"%YAML 1.1\n---\na: yes\n",
+    b"a: 1\n---\nb: 2\n",
+    b"- a\n- b\n",
+    b"",
+    b"   \n",
+    b"\xef\xbb\xbfa: 1\n",
+    b"a: \xff\n",
+    b"a:\n\tb: 1\n",
+    b"a: |\n  line one\n  line two\nb: >\n  folded\n  text\n",
+    b"a: \"tab\\tand \\u00e9 \\x41\"\nb: 'it''s'\n",
+    b"a: plain text\n  continued\n",
+    b"a: [1, 2, [3, [4]]]\nb: {c: d}\n",
+    b"a: " + b"[" * 60 + b"]" * 60 + b"\n",
+    b"a: " + b"9" * 2000 + b"\n",
+    b"a: =\nb: !\n",
+    b"a: 'Smith & Jones'\nb: great!\nc: 5 * 3\n",
+]
+
+
+@pytest.mark.parametrize("raw", TRICKY)
+def test_fast_reader_matches_the_store_on_tricky_yaml(raw: bytes) -> None:
+    try:
+        expected = store_plain(raw)
+    except (yamlio.YamlProblem, RecursionError):
+        with pytest.raises(_NotFast):
+            fast_plain(raw)
+        return
+    agrees(raw)
+    assert expected is not None
+
+
+SCALAR = st.text(alphabet="0123456789-+._:eEoxbTtrufalsnNyY~ /", min_size=0, max_size=14)
+
+
+@settings(max_examples=400, deadline=None)
+@given(SCALAR, SCALAR)
+def test_fast_reader_resolves_plain_scalars_as_the_store(key: str, value: str) -> None:
+    raw = f"k{key}: {value}\nother: x\n".encode()
+    try:
+        store_plain(raw)
+    except yamlio.YamlProblem:
+        with pytest.raises(_NotFast):
+            fast_plain(raw)
+        return
+    agrees(raw)
+
+
+def test_read_case_falls_back_to_the_store_for_its_errors(tmp_path: Path, demo: Path) -> None:
+    store = CaseStore(demo, today=AS_OF)
+    path = sorted(demo.glob("*.yaml"))[0]
+    raw = path.read_bytes()
+    assert read_case(store, path) == store.read(path).case
+    path.write_bytes(raw.replace(b"case_manager:", b"case_manager: &who", 1))
+    with pytest.raises(InvalidCaseFile, match="anchors and aliases"):
+        read_case(store, path)
+    path.write_bytes(raw.replace(b"status:", b"status: open\nstatus:", 1))
+    with pytest.raises(InvalidCaseFile, match=r"appears twice|duplicate"):
+        read_case(store, path)
+    for version in (b"'1'", b"true", b"2", b"0"):
+        path.write_bytes(raw.replace(b"schema_version: 1", b"schema_version: " + version, 1))
+        with pytest.raises(InvalidCaseFile, match="schema_version"):
+            read_case(store, path)
+    path.write_bytes(raw.replace(b"schema_version: 1\n", b"", 1))  # no version: schema 1
+    assert read_case(store, path) == store.read(path).case
+    other = demo / "OTHER.yaml"
+    other.write_bytes(raw)
+    with pytest.raises(InvalidCaseFile, match="does not match the file name"):
+        read_case(store, other)
