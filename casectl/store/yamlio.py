@@ -29,6 +29,7 @@ from ruamel.yaml.events import (
     ScalarEvent,
 )
 from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from casectl.models.base import is_user_key
@@ -153,8 +154,23 @@ def _scan(text: str) -> None:
                     )
     except MarkedYAMLError as exc:
         raise _located(exc) from None
+    except ReaderError as exc:
+        raise _unreadable_character(exc, text) from None
     except YAMLError as exc:
-        raise YamlProblem(f"not valid YAML: {exc}") from None
+        raise YamlProblem(f"not valid YAML: {_one_line(exc)}") from None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _unreadable_character(exc: ReaderError, text: str) -> YamlProblem:
+    # ruamel's own message runs over two lines and names "<file>"; say it once, with the line.
+    position = exc.position if isinstance(exc.position, int) else None
+    line = text[:position].count("\n") + 1 if position is not None else None
+    code = exc.character if isinstance(exc.character, int) else None
+    what = f"the character U+{code:04X}" if code is not None else "a character"
+    return YamlProblem(f"{what} is not allowed in YAML text; remove it", line)
 
 
 def _check_date(value: str, line: int | None) -> None:
@@ -255,7 +271,7 @@ def load(text: str) -> Document:
     except MarkedYAMLError as exc:
         raise _located(exc) from None
     except (YAMLError, ValueError) as exc:
-        raise YamlProblem(f"not valid YAML: {exc}") from None
+        raise YamlProblem(f"not valid YAML: {_one_line(exc)}") from None
     if not isinstance(tree, CommentedMap):
         raise YamlProblem("a case file must be a mapping of keys to values, starting with `id:`", 1)
     return Document(tree, indent, offset)
