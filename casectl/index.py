@@ -498,9 +498,16 @@ _PLAIN_TAGS = frozenset(
 _PLAIN = "plain"  # what the composer tags an untagged plain scalar; _plain() resolves it
 
 
+# The first characters a plain scalar must have to be anything but text (ruamel's resolvers
+# are keyed the same way); text starting with anything else is text, with no more checks.
+_NOT_TEXT = frozenset("~nNtTfF-+.0123456789<=!&*") | {""}
+
+
 def _plain(value: str) -> Any:
     """An untagged plain scalar's value under ruamel.yaml's YAML 1.2 rules; _NotFast if unsure."""
     first = value[:1]
+    if first not in _NOT_TEXT:
+        return value
     if first in ("", "~", "n", "N"):
         return None if value in _NULLS else value
     if first in ("t", "T", "f", "F"):
@@ -611,7 +618,9 @@ def _build(node: Any, depth: int = 1) -> Any:
         for key_node, value_node in node.value:
             key_tag = key_node.tag
             if key_tag is _PLAIN:
-                key = str(_plain(key_node.value))
+                key = key_node.value
+                if key[:1] in _NOT_TEXT:
+                    key = str(_plain(key))
             elif key_tag == _STR:
                 key = key_node.value
             else:
@@ -621,7 +630,8 @@ def _build(node: Any, depth: int = 1) -> Any:
             # Scalars inline: most nodes are, and a call per node is the cost here.
             value_tag = value_node.tag
             if value_tag is _PLAIN:
-                out[key] = _plain(value_node.value)
+                text = value_node.value
+                out[key] = _plain(text) if text[:1] in _NOT_TEXT else text
             elif value_tag is _STR:
                 out[key] = value_node.value
             else:
