@@ -75,6 +75,28 @@ def measure(
     }
 
 
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def effective_cores() -> float:
+    """How many cores two CPU-bound processes get right now (2.0 on an idle 2-core machine)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = 5_000_000
+    start = time.perf_counter()
+    _burn(n)
+    one = time.perf_counter() - start
+    with ProcessPoolExecutor(2) as pool:
+        start = time.perf_counter()
+        list(pool.map(_burn, [n, n]))
+        two = time.perf_counter() - start
+    return 2 * one / two
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=10_000)
@@ -93,6 +115,7 @@ def main() -> None:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(PYTHONPYCACHEPREFIX=str(work / "pycache"), CASECTL_CACHE_DIR=str(cache))
     env["CASECTL_USER"] = "Bench"
+    cores_before = effective_cores()
     try:
         run(["--help"], env)  # compile the bytecode once
         if not data.exists():
@@ -141,9 +164,11 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
     load = os.getloadavg()
+    cores_after = effective_cores()
     print(
         f"\n{options.cases} cases (generated in {generated:.1f} s), {options.runs} runs each; "
-        f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+        f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
+        f"cores free for two processes {cores_before:.2f} before and {cores_after:.2f} after; "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}\n"
     )
     print("| command | median s | min s | max s | cpu s | peak MB | lines out | target |")
