@@ -39,10 +39,28 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out or "(top level)"
 
 
+# Pydantic's type errors name Python types ("a valid dictionary or instance of Client").
+_WRONG_TYPE = {
+    "model_type": "should be a mapping of keys to values",
+    "dict_type": "should be a mapping of keys to values",
+    "list_type": "should be a list",
+    "bool_type": "should be true or false",
+    "bool_parsing": "should be true or false",
+    "int_type": "should be a whole number",
+    "int_parsing": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "float_type": "should be a number",
+    "float_parsing": "should be a number",
+    "string_type": "should be text (put quotes around it)",
+}
+
+
 def describe_error(error: Mapping[str, Any]) -> str:
     """Pydantic's message, reworded where a case manager would not follow it."""
     kind = error["type"]
     given = error.get("input")
+    if kind in _WRONG_TYPE:
+        return f"{_WRONG_TYPE[kind]}, not {shown(given)}"
     if kind == "extra_forbidden":
         return "unknown key (misspelt? keys of your own must start with x-)"
     if kind == "missing":
@@ -69,7 +87,10 @@ def validate_case(data: Mapping[str, Any], *, today: dt.date, model: type[Case] 
     try:
         case = model.model_validate(data)
     except ValidationError as exc:
-        problems = [(tuple(err["loc"]), describe_error(err)) for err in exc.errors()]
+        errors = exc.errors()
+        # A misspelt key explains the "missing" field it was meant to be: report it first.
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+        problems = [(tuple(err["loc"]), describe_error(err)) for err in errors]
         raise CaseInvalid(problems) from None
     problems = list(_cross_checks(case, today))
     if problems:
