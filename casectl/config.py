@@ -103,11 +103,12 @@ def load_config(data_dir: Path) -> Config:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        message = (
-            "unknown setting (misspelt?)"
-            if err["type"] == "extra_forbidden"
-            else err["msg"].lower()
-        )
+        if err["type"] == "extra_forbidden":
+            message = "unknown setting (misspelt?)"
+        elif err["type"] == "string_pattern_mismatch":  # only id_prefix has a pattern
+            message = "use 1 to 10 letters or digits, starting with a letter"
+        else:  # lower-case only the first letter: the rest may be a value to keep as it is
+            message = err["msg"][:1].lower() + err["msg"][1:]
         raise ConfigError(
             f"{path}: {field}: {message} (got {shown(err.get('input'))}); fix it or remove the line to use the default."
         ) from None
