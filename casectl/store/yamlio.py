@@ -197,7 +197,10 @@ def _located(exc: MarkedYAMLError) -> YamlProblem:
     if "'\\t'" in problem or "\t" in problem:
         problem = "a tab is used for indentation; YAML indents with spaces"
     elif "duplicate key" in problem:
-        problem = problem.replace("found duplicate key", "the key") + " appears twice"
+        # ruamel quotes both values; a message names the key, it does not copy case data.
+        key = re.match(r'found duplicate key "(.*?)" with value', problem)
+        name = key.group(1) if key else "a key"
+        problem = f'the key "{name[:40]}" appears twice in the same mapping; keep one'
     elif exc.context and exc.problem:
         problem = f"not valid YAML: {exc.context}, {exc.problem}"
     else:
