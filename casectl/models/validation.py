@@ -60,7 +60,9 @@ def describe_error(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     given = error.get("input")
     if kind in _WRONG_TYPE:
-        return f"{_WRONG_TYPE[kind]}, not {shown(given)}"
+        return f"{_WRONG_TYPE[kind]}, " + (
+            "but it is empty" if given is None else f"not {shown(given)}"
+        )
     if kind == "extra_forbidden":
         return "unknown key (misspelt? keys of your own must start with x-)"
     if kind == "missing":
