@@ -73,7 +73,7 @@ class Problem:
     def __init__(self, path: str, line: int | None, field: str | None, message: str) -> None:
         self.path = path
         self.line = line
-        self.field = field
+        self.field = field if field is None or len(field) <= MAX_SHOWN * 3 else field[:119] + "…"
         self.message = _bounded(message)
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ with their location in the data (a tuple path) so that the store can name the fi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from casectl.models.people import CareTeamMember, FamilyMember
 from casectl.models.vocab import CLOSED_REFERRAL, REFERRAL_ORDER
 
 Loc = tuple[str | int, ...]
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class CaseInvalid(Exception):
@@ -35,7 +37,9 @@ def format_loc(loc: Iterable[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            # A key from the file may hold anything (a line break, 10 kB): quote it, cut short.
+            name = part if _PLAIN_KEY.fullmatch(part) else shown(part)
+            out += f".{name}" if out else name
     return out or "(top level)"
 
 
