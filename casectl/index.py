@@ -705,12 +705,13 @@ def read_case(store: CaseStore, path: Path) -> Case:
     Either way the case has passed `validate_case` on the store's today, and its id matches
     the file name; an invalid file raises InvalidCaseFile from the store's reader.
     """
+    return case_from_bytes(store, path, store.read_bytes(path))
+
+
+def case_from_bytes(store: CaseStore, path: Path, raw: bytes) -> Case:
+    """Validate a case file's bytes with the fast reader, falling back to `store.parse`."""
     from casectl.models.validation import CaseInvalid, validate_case
 
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return store.read(path).case  # raises InvalidCaseFile saying why
     schema = store.schema
     try:
         data = fast_plain(raw)

@@ -235,11 +235,6 @@ def test_a_link_to_dev_zero_is_not_read(cli: Cli) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="casectl/index.py read_case() reads files with path.read_bytes(): it follows links out "
-    "of the folder and reads a 50 MB file whole; CaseStore.read_bytes() refuses both unread",
-)
 @pytest.mark.parametrize("kind", ["50 MB", "link out"])
 def test_list_leaves_out_what_the_store_refuses(cli: Cli, tmp_path: Path, kind: str) -> None:
     path = cli.path(CASE)

@@ -167,12 +167,12 @@ def show(
     from casectl.render import case_json, render_case
 
     cases = store(ctx)
-    loaded = cases.load(case_id)
+    case = cases.peek(case_id)
     today = when(as_of, "--as-of")
     if fmt is Format.json:
-        emit_json(case_json(loaded.case, cases.config, today))
+        emit_json(case_json(case, cases.config, today))
     elif fmt is Format.table:
-        render_case(console(), loaded.case, cases.config, today)
+        render_case(console(), case, cases.config, today)
     else:
         raise InvalidInput("show prints --format table or json.")
 

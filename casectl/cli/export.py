@@ -99,7 +99,7 @@ def export(
     else:
         if case_id is None:
             raise MissingInput("`export` needs a CASE, or --all with --format fhir.")
-        case = cases.load(case_id).case
+        case = cases.peek(case_id)
         if fmt is ExportFormat.fhir:
             from casectl.export.fhir import case_to_bundle
 

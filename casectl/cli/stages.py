@@ -427,7 +427,7 @@ def risk(
 
     cases = store(ctx)
     if explain:
-        current = cases.load(case_id).case.current_risk
+        current = cases.peek(case_id).current_risk
         if current is None:
             raise StageOrderError(
                 f"case {case_id} has no risk record yet; run `casectl risk {case_id}`."
@@ -462,7 +462,7 @@ def risk(
         record = record.model_copy(update=updates)
         return case.model_copy(update={"risk_assessments": [*case.risk_assessments, record]})
 
-    result = change(cases.load(case_id).case) if dry_run else save(ctx, case_id, change)
+    result = change(cases.peek(case_id)) if dry_run else save(ctx, case_id, change)
     show(result.current_risk)
     if dry_run and fmt == "text":
         echo_ok("(dry run: nothing recorded)")
@@ -516,7 +516,7 @@ def plan(
     from casectl.stages.records import plan as record_plan
 
     cases = store(ctx)
-    current = cases.load(case_id).case.current_plan
+    current = cases.peek(case_id).current_plan
     data = _base(ctx, from_, date, by, note)
     if keep_goals and current is not None and not from_:
         data.setdefault("goals", [g.model_dump(exclude_unset=True) for g in current.goals])
@@ -617,7 +617,7 @@ def implement(
     from casectl.stages.records import implement as record_implement
 
     cases = store(ctx)
-    existing = cases.load(case_id).case
+    existing = cases.peek(case_id)
     data = _base(ctx, from_, date, by, note)
     ref_ids = set(existing.referrals())
     for text in refer or []:
@@ -727,7 +727,7 @@ def follow_up(
     from casectl.stages.records import follow_up as record_follow_up
 
     cases = store(ctx)
-    existing = cases.load(case_id).case
+    existing = cases.peek(case_id)
     data = _base(ctx, from_, date, by, note)
     data.update(
         drop_empty(

@@ -15,19 +15,12 @@ import datetime as dt
 import io
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
-    NodeEvent,
-    ScalarEvent,
-)
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
@@ -110,54 +103,81 @@ def decode(raw: bytes) -> str:
 
 
 def _scan(text: str) -> None:
-    """Refuse aliases, foreign tags and impossible dates before anything is constructed."""
+    """Refuse aliases, foreign tags, impossible dates and deep nesting before anything is built.
+
+    The events come from libyaml (C) when PyYAML has it, which is most of the speed of a write;
+    if libyaml objects to the text at all, ruamel's own parser scans it again so that the error
+    a person sees is always ruamel's, with its line.
+    """
     yaml = YAML(typ="rt")
-    depth = 0
     try:
-        for event in yaml.parse(io.StringIO(text)):
-            line = event.start_mark.line + 1 if event.start_mark else None
-            if isinstance(event, CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise YamlProblem(
-                        f"lists and mappings nest more than {MAX_DEPTH} levels deep here; "
-                        "a case file needs fewer than 10",
-                        line,
-                    )
-            elif isinstance(event, CollectionEndEvent):
-                depth -= 1
-            if isinstance(event, AliasEvent) or (
-                isinstance(event, NodeEvent) and event.anchor is not None
-            ):
-                raise YamlProblem(
-                    "anchors and aliases (&name, *name) are not allowed in a case file; "
-                    "write the value out in full",
-                    line,
-                )
-            if isinstance(event, ScalarEvent | CollectionStartEvent) and (
-                event.tag is not None and str(event.tag) not in _PLAIN_TAGS
-            ):
-                raise YamlProblem(
-                    f"the tag {event.tag} is not allowed in a case file; remove it", line
-                )
-            if isinstance(event, ScalarEvent) and event.style is None:
-                # Judge a plain scalar by what YAML makes of it: text that merely looks like a
-                # date (`2026-2-30` in a note) is text, and must not be refused.
-                kind = str(yaml.resolver.resolve(ScalarNode, event.value, event.implicit))
-                if kind == _TIMESTAMP:
-                    _check_date(event.value, line)
-                elif kind in _NUMBERS and len(event.value) > MAX_NUMBER_CHARS:
-                    raise YamlProblem(
-                        f"a number {len(event.value)} characters long is not a case value; "
-                        "put quotes around it if it is text",
-                        line,
-                    )
+        import yaml as pyyaml  # type: ignore[import-untyped]
+
+        fast_loader = pyyaml.CSafeLoader
+    except (ImportError, AttributeError):
+        fast_loader = None
+    if fast_loader is not None:
+        try:
+            events = list(pyyaml.parse(text, Loader=fast_loader))
+        except pyyaml.YAMLError:
+            pass  # fall through to ruamel below, for its message
+        else:
+            _check_events(events, yaml)
+            return
+    try:
+        _check_events(yaml.parse(io.StringIO(text)), yaml)
     except MarkedYAMLError as exc:
         raise _located(exc) from None
     except ReaderError as exc:
         raise _unreadable_character(exc, text) from None
     except YAMLError as exc:
         raise YamlProblem(f"not valid YAML: {_one_line(exc)}") from None
+
+
+_STARTS = frozenset({"MappingStartEvent", "SequenceStartEvent"})
+_ENDS = frozenset({"MappingEndEvent", "SequenceEndEvent"})
+
+
+def _check_events(events: Iterable[Any], yaml: YAML) -> None:
+    depth = 0
+    for event in events:
+        kind = type(event).__name__
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if kind in _STARTS:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlProblem(
+                    f"lists and mappings nest more than {MAX_DEPTH} levels deep here; "
+                    "a case file needs fewer than 10",
+                    line,
+                )
+        elif kind in _ENDS:
+            depth -= 1
+        if kind == "AliasEvent" or getattr(event, "anchor", None) is not None:
+            raise YamlProblem(
+                "anchors and aliases (&name, *name) are not allowed in a case file; "
+                "write the value out in full",
+                line,
+            )
+        tag = getattr(event, "tag", None)
+        if (
+            (kind == "ScalarEvent" or kind in _STARTS)
+            and tag is not None
+            and str(tag) not in _PLAIN_TAGS
+        ):
+            raise YamlProblem(f"the tag {tag} is not allowed in a case file; remove it", line)
+        if kind == "ScalarEvent" and not event.style:  # plain: None in ruamel, "" in libyaml
+            # Judge a plain scalar by what YAML makes of it: text that merely looks like a
+            # date (`2026-2-30` in a note) is text, and must not be refused.
+            resolved = str(yaml.resolver.resolve(ScalarNode, event.value, tuple(event.implicit)))
+            if resolved == _TIMESTAMP:
+                _check_date(event.value, line)
+            elif resolved in _NUMBERS and len(event.value) > MAX_NUMBER_CHARS:
+                raise YamlProblem(
+                    f"a number {len(event.value)} characters long is not a case value; "
+                    "put quotes around it if it is text",
+                    line,
+                )
 
 
 def _one_line(exc: Exception) -> str:
