@@ -34,4 +34,3 @@ def pseudonym(case_id: str, key: bytes) -> str:
     """A stable pseudonym such as `P-3f9a1c07b2` for a case id."""
     digest = hmac.new(key, case_id.encode("utf-8"), hashlib.sha256).hexdigest()
     return f"P-{digest[:10]}"
-

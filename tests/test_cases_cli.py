@@ -265,7 +265,10 @@ def test_family_team_and_consent(cli: Cli) -> None:
     )
     cli("consent", case, "--kind", "share-information", "--given-by", "client", "--scope", "school")
     bad = cli("consent", case, "--kind", "share-information", "--given-by", "school", ok=False)
-    assert bad.exit_code == ExitStatus.INVALID and "not the client, a family member or a care-team decision-maker" in bad.stderr
+    assert (
+        bad.exit_code == ExitStatus.INVALID
+        and "not the client, a family member or a care-team decision-maker" in bad.stderr
+    )
     dup = cli("team", case, "--id", "grandma", "--name", "X", "--role", "school", ok=False)
     assert dup.exit_code == ExitStatus.INVALID and "used twice" in dup.stderr
     role = cli("team", case, "--id", "t2", "--name", "X", "--role", "wizard", ok=False)

@@ -217,7 +217,9 @@ def test_when_git_is_missing_the_write_stands_and_history_says_so(
     assert history.exit_code == 10 and "git is not installed" in history.stderr
 
 
-def test_new_and_edit_are_commits_too(repo: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_and_edit_are_commits_too(
+    repo: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     case = open_case(repo)
     assert _subjects(repo.data_dir, case) == [f"new {case}: case opened"]
     editor = tmp_path / "editor.sh"
