@@ -40,6 +40,8 @@ def console(stderr: bool = False) -> Any:
 
 
 def _cell(value: Any) -> str:
+    if value.__class__ is str:  # the common case first: this runs for every cell of a big list
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -71,7 +73,15 @@ def emit_rows(
     """Print `rows` (dicts holding at least `fields`) in the chosen format."""
     out = sys.stdout
     if fmt is Format.json:
-        out.write(dumps_json([{f: row.get(f) for f in fields} for row in rows]) + "\n")
+        # json.dump writes as it encodes: a 10,000-case review never sits in memory as one string.
+        json.dump(
+            [{f: row.get(f) for f in fields} for row in rows],
+            out,
+            indent=2,
+            ensure_ascii=False,
+            default=json_default,
+        )
+        out.write("\n")
     elif fmt in (Format.csv, Format.tsv):
         writer = csv.writer(out, delimiter="," if fmt is Format.csv else "\t", lineterminator="\n")
         writer.writerow(fields)
@@ -85,9 +95,12 @@ def emit_rows(
                 seen.add(ident)
                 out.write(ident + "\n")
     elif not is_tty():
-        out.write("\t".join(fields) + "\n")
-        for row in rows:
-            out.write("\t".join(_cell(row.get(f)).replace("\t", " ") for f in fields) + "\n")
+        lines = ["\t".join(fields)]
+        lines.extend(
+            "\t".join(_cell(row.get(f)).replace("\t", " ") for f in fields) for row in rows
+        )
+        lines.append("")
+        out.write("\n".join(lines))
     else:
         from rich.table import Table
 
