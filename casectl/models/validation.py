@@ -56,6 +56,7 @@ _WRONG_TYPE = {
     "float_type": "should be a number",
     "float_parsing": "should be a number",
     "string_type": "should be text (put quotes around it)",
+    "string_unicode": "should be UTF-8 text (check the terminal's or the file's encoding)",
 }
 
 
