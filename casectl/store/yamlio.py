@@ -172,12 +172,28 @@ def _check_events(events: Iterable[Any], yaml: YAML) -> None:
             resolved = str(yaml.resolver.resolve(ScalarNode, event.value, tuple(event.implicit)))
             if resolved == _TIMESTAMP:
                 _check_date(event.value, line)
-            elif resolved in _NUMBERS and len(event.value) > MAX_NUMBER_CHARS:
-                raise YamlProblem(
-                    f"a number {len(event.value)} characters long is not a case value; "
-                    "put quotes around it if it is text",
-                    line,
-                )
+            elif resolved in _NUMBERS:
+                _check_number(event.value, resolved, line, yaml)
+
+
+def _check_number(value: str, tag: str, line: int | None, yaml: YAML) -> None:
+    """A plain scalar YAML reads as a number must be one ruamel can build (`-_` is not)."""
+    if len(value) > MAX_NUMBER_CHARS:
+        raise YamlProblem(
+            f"a number {len(value)} characters long is not a case value; "
+            "put quotes around it if it is text",
+            line,
+        )
+    constructor = yaml.constructor
+    build = (
+        constructor.construct_yaml_int if tag.endswith("int") else constructor.construct_yaml_float
+    )
+    try:
+        build(ScalarNode(tag, value))
+    except (ArithmeticError, IndexError, ValueError):
+        raise YamlProblem(
+            f"{value} cannot be read as a number; put quotes around it if it is text", line
+        ) from None
 
 
 def _one_line(exc: Exception) -> str:
@@ -293,7 +309,7 @@ def load(text: str) -> Document:
         tree = _yaml(indent, offset).load(text)
     except MarkedYAMLError as exc:
         raise _located(exc) from None
-    except (YAMLError, ValueError) as exc:
+    except (YAMLError, ValueError, IndexError, ArithmeticError) as exc:
         raise YamlProblem(f"not valid YAML: {_one_line(exc)}") from None
     if not isinstance(tree, CommentedMap):
         raise YamlProblem("a case file must be a mapping of keys to values, starting with `id:`", 1)
