@@ -193,7 +193,7 @@ def test_a_50_mb_file_is_refused_without_being_read(cli: Cli) -> None:
     path.chmod(0o600)
     size_kb = path.stat().st_size // 1024
     message = f"the file is {size_kb} kB, larger than any case file (2048 kB at most); is it the right file?"
-    assert_refused(cli, CASE, str(path), message, listing=False)
+    assert_refused(cli, CASE, str(path), message)
     for args in (("check",), ("show", CASE), FOLLOW_UP):
         tracemalloc.start()
         started = time.perf_counter()
@@ -219,9 +219,7 @@ def test_a_case_file_linked_from_outside_the_data_folder(cli: Cli, tmp_path: Pat
     path = cli.path(CASE)
     path.symlink_to(outside)
     message = f"{path} is a link to {outside}, outside the data directory; casectl only reads case files that live in it."
-    assert_refused(
-        cli, CASE, str(path), message, exit_code=ExitStatus.UNSAFE, listing=False, names_itself=True
-    )
+    assert_refused(cli, CASE, str(path), message, exit_code=ExitStatus.UNSAFE, names_itself=True)
     assert outside.read_bytes() == before
 
 
@@ -229,10 +227,7 @@ def test_a_link_to_dev_zero_is_not_read(cli: Cli) -> None:
     path = cli.path(CASE)
     path.symlink_to("/dev/zero")
     message = f"{path} is a link to /dev/zero, outside the data directory"
-    # Not `list`: the summary index reads files itself and would read /dev/zero without end.
-    assert_refused(
-        cli, CASE, str(path), message, exit_code=ExitStatus.UNSAFE, listing=False, names_itself=True
-    )
+    assert_refused(cli, CASE, str(path), message, exit_code=ExitStatus.UNSAFE, names_itself=True)
 
 
 @pytest.mark.parametrize("kind", ["50 MB", "link out"])

@@ -67,7 +67,8 @@ AWKWARD = [
     "%YAML", "@home", "`cmd`", "|", ">", "'quoted'", '"double"', "back\\slash", "{a: 1}",
     "[1, 2]", "---", "...", "<<", "=", "tab\there", "line one\nline two", "trailing\n\nblank",
     "  indented\nnot", "\u00e9t\u00e9", "\u4e2d\u6587", "\U0001f600", "x\u0085y", "x\u2028y",
-    "bell\u0007", "nul\u0000byte", "cr\rlf", "bom\ufeff", "\u200b", "  spaced  ",
+    "bell\u0007", "nul\u0000byte", "cr\rlf", "bom\ufeff", "\u200b", "  spaced  ", "_", "-_",
+    "+_", "0x_", "0b_", "._", "-.inf", "1__0", "0:30",
 ]  # fmt: skip
 
 
