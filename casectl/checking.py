@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from casectl.errors import CasectlError, InvalidCaseFile, Problem
+from casectl.config import CONFIG_NAME, load_config
+from casectl.errors import CasectlError, ConfigError, InvalidCaseFile, Problem
 from casectl.store.store import CaseStore, loose_permissions
 
 
@@ -12,10 +13,15 @@ def check_cases(
     """Validate the given cases (all when None): the problems, and warnings about permissions."""
     store.require()
     warnings: list[str] = []
+    problems: list[Problem] = []
+    try:
+        load_config(store.root)
+    except ConfigError as exc:
+        # The config decides risk and review: a broken one must stop a pre-commit hook too.
+        problems.append(Problem(str(store.root / CONFIG_NAME), None, None, exc.message))
     if loose_permissions(store.root):
         warnings.append(f"{store.root} can be read by other users; run: chmod 700 {store.root}")
     paths = [store.path_for(cid) for cid in case_ids] if case_ids else store.case_files()
-    problems: list[Problem] = []
     for path in paths:
         if not path.exists():
             problems.append(Problem(str(path), None, None, "no such case file"))

@@ -238,3 +238,25 @@ def test_a_file_whose_id_does_not_match_its_name(cli: Cli) -> None:
     assert (
         "C-2026-0043.yaml:3: id: the id 'C-2026-0042' does not match the file name" in result.stdout
     )
+
+
+def test_a_file_with_windows_line_endings_keeps_them(cli: Cli) -> None:
+    path = write_case(cli, HAND_EDITED.replace("\n", "\r\n"))
+    cli("assess", "C-2026-0042", "--health-status", "well", "--date", "2026-02-01")
+    text = path.read_bytes()
+    assert text.startswith(HAND_EDITED.replace("\n", "\r\n").encode())
+    assert b"\r\n" in text and b"\n" not in text.replace(b"\r\n", b"")
+
+
+def test_check_reports_a_broken_config(cli: Cli) -> None:
+    (cli.data_dir / "config.toml").write_text("[risk]\nhigh_at = 'lots'\n")
+    result = cli("check", ok=False)
+    assert result.exit_code == ExitStatus.PROBLEMS_FOUND
+    assert "config.toml" in result.stdout and "risk.high_at" in result.stdout
+
+
+def test_from_reads_no_more_than_a_case_file_can_hold(cli: Cli, planned: str) -> None:
+    big = cli.data_dir.parent / "big.yaml"
+    big.write_bytes(b"x-pad: " + b"0" * (3 * 1024 * 1024) + b"\n")
+    result = cli("follow-up", planned, "--from", str(big), ok=False)
+    assert result.exit_code == ExitStatus.INVALID and "larger than any case file" in result.stderr

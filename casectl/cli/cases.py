@@ -263,8 +263,9 @@ def edit(ctx: typer.Context, case_id: str = CaseArg) -> None:
     original = loaded.path.read_bytes()
     draft = cases.root / f".casectl-edit-{case_id}.yaml"
     with locked(cases.root, case_id):
-        draft.write_bytes(original)
-        os.chmod(draft, 0o600)
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(original)
         try:
             while True:
                 try:

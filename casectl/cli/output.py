@@ -73,15 +73,15 @@ def emit_rows(
     """Print `rows` (dicts holding at least `fields`) in the chosen format."""
     out = sys.stdout
     if fmt is Format.json:
-        # json.dump writes as it encodes: a 10,000-case review never sits in memory as one string.
-        json.dump(
-            [{f: row.get(f) for f in fields} for row in rows],
-            out,
-            indent=2,
-            ensure_ascii=False,
-            default=json_default,
-        )
-        out.write("\n")
+        # Row by row: the same text as one json.dumps of the list, without holding a 10,000-case
+        # review as one string, and without json.dump's thousands of tiny writes.
+        pieces: list[str] = []
+        for n, row in enumerate(rows):
+            item = json.dumps(
+                {f: row.get(f) for f in fields}, indent=2, ensure_ascii=False, default=json_default
+            )
+            pieces.append(("[\n  " if n == 0 else ",\n  ") + item.replace("\n", "\n  "))
+        out.write("".join(pieces) + "\n]\n" if pieces else "[]\n")
     elif fmt in (Format.csv, Format.tsv):
         writer = csv.writer(out, delimiter="," if fmt is Format.csv else "\t", lineterminator="\n")
         writer.writerow(fields)
@@ -160,8 +160,15 @@ def read_input_file(name: str) -> dict[str, Any]:
     from casectl.store.yamlio import YamlProblem, decode, load, to_plain
 
     where = "standard input" if name == "-" else name
+    from casectl.store.yamlio import MAX_CASE_BYTES
+
+    limit = MAX_CASE_BYTES + 1  # enough to tell "too big" without reading /dev/zero for ever
     try:
-        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        if name == "-":
+            raw = sys.stdin.buffer.read(limit)
+        else:
+            with Path(name).open("rb") as handle:
+                raw = handle.read(limit)
     except OSError as exc:
         raise InvalidInput(f"--from {where}: cannot be read ({exc.strerror}).") from None
     try:

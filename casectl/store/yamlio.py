@@ -118,11 +118,11 @@ def _scan(text: str) -> None:
         fast_loader = None
     if fast_loader is not None:
         try:
-            events = list(pyyaml.parse(text, Loader=fast_loader))
+            # Streamed, not listed: a large file never holds all its events at once.
+            _check_events(pyyaml.parse(text, Loader=fast_loader), yaml)
         except pyyaml.YAMLError:
             pass  # fall through to ruamel below, for its message
         else:
-            _check_events(events, yaml)
             return
     try:
         _check_events(yaml.parse(io.StringIO(text)), yaml)
@@ -247,15 +247,19 @@ def _located(exc: MarkedYAMLError) -> YamlProblem:
 class Document:
     """A loaded case file: the round-trip tree plus how it was indented."""
 
-    def __init__(self, tree: CommentedMap, indent: int, block_seq_indent: int) -> None:
+    def __init__(
+        self, tree: CommentedMap, indent: int, block_seq_indent: int, *, crlf: bool = False
+    ) -> None:
         self.tree = tree
         self.indent = indent
         self.block_seq_indent = block_seq_indent
+        self.crlf = crlf  # a file saved with Windows line endings keeps them
 
     def dumps(self) -> str:
         out = io.StringIO()
         _yaml(self.indent, self.block_seq_indent).dump(self.tree, out)
-        return out.getvalue()
+        text = out.getvalue()
+        return text.replace("\n", "\r\n") if self.crlf else text
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
         """The 1-based line of the deepest part of `loc` that exists in the document."""
@@ -303,6 +307,9 @@ def _guess_indent(text: str) -> tuple[int, int]:
 
 def load(text: str) -> Document:
     """Parse a case file's text, refusing anything but one plain YAML mapping."""
+    crlf = "\r\n" in text
+    if crlf:  # read as LF (ruamel would keep stray CRs in comments); written back as CRLF
+        text = text.replace("\r\n", "\n")
     _scan(text)
     indent, offset = _guess_indent(text)
     try:
@@ -313,7 +320,7 @@ def load(text: str) -> Document:
         raise YamlProblem(f"not valid YAML: {_one_line(exc)}") from None
     if not isinstance(tree, CommentedMap):
         raise YamlProblem("a case file must be a mapping of keys to values, starting with `id:`", 1)
-    return Document(tree, indent, offset)
+    return Document(tree, indent, offset, crlf=crlf)
 
 
 def to_plain(node: Any) -> Any:
