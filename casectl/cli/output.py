@@ -51,6 +51,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_AS_IS = frozenset({str, int, float, type(None)})  # what the csv module writes as we would
+
+
+def _plain_cells(row: Mapping[str, Any], fields: Sequence[str]) -> list[Any]:
+    values = [row.get(f) for f in fields]
+    return [v if v.__class__ in _AS_IS else _cell(v) for v in values]
+
+
+def _write_ids(out: Any, rows: Sequence[Mapping[str, Any]], id_field: str) -> None:
+    seen: set[str] = set()
+    lines = []
+    for row in rows:
+        ident = str(row.get(id_field))
+        if ident not in seen:
+            seen.add(ident)
+            lines.append(ident + "\n")
+    out.write("".join(lines))
+
+
 def json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -82,25 +101,13 @@ def emit_rows(
             )
             pieces.append(("[\n  " if n == 0 else ",\n  ") + item.replace("\n", "\n  "))
         out.write("".join(pieces) + "\n]\n" if pieces else "[]\n")
-    elif fmt in (Format.csv, Format.tsv):
+    elif fmt is Format.ids:
+        _write_ids(out, rows, id_field)
+    elif fmt in (Format.csv, Format.tsv) or not is_tty():
+        # Piped, `table` prints what `tsv` prints: plain, parseable, one row a line.
         writer = csv.writer(out, delimiter="," if fmt is Format.csv else "\t", lineterminator="\n")
         writer.writerow(fields)
-        for row in rows:
-            writer.writerow([_cell(row.get(f)) for f in fields])
-    elif fmt is Format.ids:
-        seen: set[str] = set()
-        for row in rows:
-            ident = str(row.get(id_field))
-            if ident not in seen:
-                seen.add(ident)
-                out.write(ident + "\n")
-    elif not is_tty():
-        lines = ["\t".join(fields)]
-        lines.extend(
-            "\t".join(_cell(row.get(f)).replace("\t", " ") for f in fields) for row in rows
-        )
-        lines.append("")
-        out.write("\n".join(lines))
+        writer.writerows([_plain_cells(row, fields) for row in rows])
     else:
         from rich.table import Table
 

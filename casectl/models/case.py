@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from pydantic import Field
 
+from casectl.ids import CASE_ID
 from casectl.models.base import Record
 from casectl.models.people import CareTeamMember, Client, Consent, FamilyMember
 from casectl.models.records import (
@@ -24,9 +24,6 @@ from casectl.models.records import (
 from casectl.models.vocab import AppointmentStatus, CaseStatus, ReferralStatus
 
 SCHEMA_VERSION = 1
-# Letters, digits, dot, dash and underscore; starts with a letter or digit. Nothing that could
-# name a parent directory, a hidden file or an absolute path.
-CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 # The stage sections, in the order of the process and of the file.
 STAGE_SECTIONS: dict[str, str] = {

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from casectl.errors import UnsafePath
-from casectl.models.case import CASE_ID
+from casectl.ids import CASE_ID
 
 DATA_DIR_ENV = "CASECTL_DATA_DIR"
 CASE_SUFFIX = ".yaml"
