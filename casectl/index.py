@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from casectl.models.case import Case
     from casectl.store.store import CaseStore
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: summaries carry same-day flags
 CACHE_ENV = "CASECTL_CACHE_DIR"
 CONFIG_NAME = "config.toml"  # casectl.config.CONFIG_NAME, without importing pydantic
 CASE_SUFFIX = ".yaml"  # casectl.store.paths.CASE_SUFFIX
@@ -78,6 +78,7 @@ class CaseSummary(NamedTuple):
     # The review facts as the index stores them: lists [kind, due, item, what] (a worklist.Fact
     # read back from JSON is a list, so fresh ones are kept as lists too).
     facts: Sequence[Sequence[Any]]
+    flags: Sequence[str] = ()
 
     def list_row(self, today: dt.date) -> dict[str, Any]:
         """The case as a row of `casectl list` (LIST_FIELDS), its age as of `today`."""
@@ -94,12 +95,13 @@ class CaseSummary(NamedTuple):
             "next_review": self.next_review,
             "open_referrals": self.open_referrals,
             "language": self.language,
+            "flags": list(self.flags),
         }
 
 
 def summarise(case: Case, config: Config) -> CaseSummary:
     """The summary the index keeps of a validated case."""
-    from casectl.summary import latest_stage, next_review, open_referrals
+    from casectl.summary import latest_stage, next_review, open_referrals, same_day_flags
     from casectl.worklist import review_facts
 
     risk = case.current_risk
@@ -119,6 +121,7 @@ def summarise(case: Case, config: Config) -> CaseSummary:
         open_referrals=len(open_referrals(case)),
         language=case.client.preferred_language,
         facts=[list(fact) for fact in review_facts(case, config)],
+        flags=same_day_flags(case),
     )
 
 

@@ -66,6 +66,16 @@ def open_referrals(case: Case) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["since"])
 
 
+def same_day_flags(case: Case) -> list[str]:
+    """Same-day action flags of the latest instrument results (PHQ item 9, a PHQ-A suicide item,
+    a positive AHC safety screen) of a case still in the caseload; they stand out in every view."""
+    if case.is_closed:
+        return []
+    from casectl.clinical.risk import latest_instruments
+
+    return sorted({flag for inst, _ in latest_instruments(case).values() for flag in inst.flags})
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     date: dt.date
@@ -133,6 +143,7 @@ LIST_FIELDS = [
     "next_review",
     "open_referrals",
     "language",
+    "flags",
 ]
 
 
@@ -154,4 +165,5 @@ def list_row(case: Case, config: Config, today: dt.date) -> dict[str, Any]:
         "next_review": review.isoformat() if review else None,
         "open_referrals": len(open_referrals(case)),
         "language": case.client.preferred_language,
+        "flags": same_day_flags(case),
     }

@@ -48,6 +48,7 @@ REVIEW_FIELDS = [
     "manager",
     "status",
     "item",
+    "flags",
 ]
 
 _WHAT_LENGTH = 60  # free text in `what` is cut here: the index keeps no more of it than this
@@ -190,11 +191,13 @@ class ReviewItem(NamedTuple):
     manager: str
     status: str
     item: str | None
+    flags: Sequence[str] = ()
 
     def row(self) -> dict[str, Any]:
         """The item as REVIEW_FIELDS, dates as ISO text."""
         row = dict(zip(REVIEW_FIELDS, self, strict=True))
         row["due"] = self.due.isoformat()
+        row["flags"] = list(self.flags)
         return row
 
 
@@ -246,6 +249,7 @@ def review_items(
                     case.manager,
                     case.status,
                     item,
+                    case.flags,
                 )
             )
     kind_order = {kind: n for n, kind in enumerate(REVIEW_KINDS)}

@@ -272,3 +272,14 @@ def test_a_past_risk_date_uses_only_the_records_of_that_day(cli: Cli) -> None:
         cli("risk", case, "--dry-run", "--format", "json", "--date", "2026-11-21").stdout
     )
     assert (old["score"], new["score"]) == (2, 4)
+
+
+def test_a_same_day_flag_stands_out_in_list_and_review(cli: Cli) -> None:
+    case = _assessed(
+        cli, "--instrument", "phq-9", "--answers", "0,0,0,0,0,0,0,0,1", dob="2011-01-01"
+    )
+    calm = _assessed(cli)
+    rows = {r["case_id"]: r for r in json.loads(cli("list", "--format", "json").stdout)}
+    assert rows[case]["flags"] == ["phq9-item9-self-harm"] and rows[calm]["flags"] == []
+    items = json.loads(cli("review", "--all", "--format", "json").stdout)
+    assert {tuple(i["flags"]) for i in items if i["case_id"] == case} == {("phq9-item9-self-harm",)}

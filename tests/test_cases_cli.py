@@ -169,6 +169,7 @@ def test_list_json_fields_are_a_stable_contract() -> None:
         "next_review",
         "open_referrals",
         "language",
+        "flags",
     ]
 
 

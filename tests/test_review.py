@@ -535,6 +535,7 @@ def test_json_and_csv_fields_are_a_contract() -> None:
         "manager",
         "status",
         "item",
+        "flags",
     ]
 
 
