@@ -171,6 +171,9 @@ def paused_gc() -> Iterator[None]:
     try:
         yield
     finally:
+        # What was built lives until the command ends: freeze it, so that re-enabling the
+        # collector does not start with a full pass over every one of those objects.
+        gc.freeze()
         if was_on:
             gc.enable()
 
