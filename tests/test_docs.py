@@ -87,3 +87,18 @@ def test_the_walk_through_runs_as_written(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "all case files valid" in done.stdout
     assert "Risk:" in done.stdout and "Timeline" in done.stdout
+
+
+def test_each_command_is_loaded_from_the_module_that_defines_it() -> None:
+    # main() imports only the module of the command it was given: the map must be exact.
+    from casectl.cli import app as app_module
+
+    found = {name for name, _ in _commands()}
+    assert set(app_module._MODULE_OF) == found
+    for info in app.registered_commands:
+        name = info.name or info.callback.__name__.replace("_", "-")  # type: ignore[union-attr]
+        assert info.callback is not None
+        module = info.callback.__module__
+        assert module == f"casectl.cli.{app_module._MODULE_OF[name]}", name
+    assert app_module._command_named(["--data-dir", "x", "--debug", "review", "--all"]) == "review"
+    assert app_module._command_named(["--help"]) is None

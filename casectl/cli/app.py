@@ -57,7 +57,7 @@ def _fail(message: str, status: int) -> None:
     raise typer.Exit(int(status))
 
 
-app = typer.Typer(
+commands = typer.Typer(
     cls=CasectlGroup,
     name="casectl",
     help="A caseload tool for case managers: one YAML file per case, one command per step.",
@@ -75,7 +75,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@commands.callback()
 def root(
     ctx: typer.Context,
     data_dir: Path | None = typer.Option(
@@ -99,25 +99,84 @@ def root(
     ctx.obj = resolve_data_dir(data_dir)
 
 
-def _register() -> None:
-    # Importing the command modules registers their commands on `app`.
-    from casectl.cli import (  # noqa: F401
-        calc,
-        cases,
-        demo,
-        export,
-        history,
-        importing,
-        migrate,
-        report,
-        review,
-        stages,
-    )
+# Each command module registers its commands on `commands` when imported. A run imports only the
+# module of the command it was given (every module for `--help`, or a name it does not know), so
+# `casectl review` does not pay for building the other thirty commands' options.
+_MODULES = (
+    "cases",
+    "stages",
+    "review",
+    "report",
+    "export",
+    "history",
+    "importing",
+    "migrate",
+    "calc",
+    "demo",
+)
+_MODULE_OF = {
+    **dict.fromkeys(
+        (
+            "init",
+            "new",
+            "show",
+            "list",
+            "check",
+            "edit",
+            "close",
+            "reopen",
+            "hold",
+            "transfer",
+            "family",
+            "team",
+            "consent",
+        ),
+        "cases",
+    ),
+    **dict.fromkeys(
+        ("screen", "assess", "risk", "plan", "implement", "follow-up", "evaluate"), "stages"
+    ),
+    "review": "review",
+    "report": "report",
+    "export": "export",
+    "history": "history",
+    "import": "importing",
+    "migrate": "migrate",
+    "calc": "calc",
+    "demo": "demo",
+}
 
 
-_register()
+def _register(modules: tuple[str, ...] = _MODULES) -> None:
+    import importlib
+
+    for name in modules:
+        importlib.import_module(f"casectl.cli.{name}")
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The command word in `argv`, skipping the global options before it."""
+    value_next = False
+    for arg in argv:
+        if value_next:
+            value_next = False
+        elif arg in ("--data-dir", "-d"):
+            value_next = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # `from casectl.cli.app import app` (tests, embedding) gets every command registered.
+    if name == "app":
+        _register()
+        return commands
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    module = _MODULE_OF.get(_command_named(sys.argv[1:]) or "")
+    _register((module,) if module else _MODULES)
+    commands()

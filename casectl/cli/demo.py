@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from casectl.cli.app import app
+from casectl.cli.app import commands as app
 
 demo_app = typer.Typer(
     help="Make a synthetic caseload (invented people) to try casectl on.",

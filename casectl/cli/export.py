@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from casectl.cli.app import app
+from casectl.cli.app import commands as app
 from casectl.cli.common import MissingInput, store, when
 from casectl.errors import CaseNotFound, InvalidCaseFile, InvalidInput
 

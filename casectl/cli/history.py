@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from casectl.cli.app import app
+from casectl.cli.app import commands as app
 from casectl.cli.common import store
 from casectl.cli.output import Format, emit_json, emit_rows
 

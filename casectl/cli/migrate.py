@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from casectl.cli.app import app
+from casectl.cli.app import commands as app
 from casectl.cli.common import store
 from casectl.errors import ExitStatus
 

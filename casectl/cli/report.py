@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from casectl.cli.app import app
+from casectl.cli.app import commands as app
 from casectl.cli.common import store, when
 from casectl.cli.output import Format, emit_json, emit_rows
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from casectl.cli.app import app
+from casectl.cli.app import commands as app
 from casectl.cli.output import Format
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from casectl.cli.app import app
+from casectl.cli.app import commands as app
 from casectl.cli.common import (
     build_record,
     drop_empty,
