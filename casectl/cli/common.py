@@ -18,6 +18,16 @@ from casectl.errors import CasectlError, ExitStatus, InvalidInput
 M = TypeVar("M", bound=BaseModel)
 
 
+# Options every command about one case shares.
+CaseArg = typer.Argument(..., metavar="CASE", help="The case id, e.g. C-2026-0001.")
+By = typer.Option(
+    None, "--by", help="Who records this (default: config case_manager, else your login)."
+)
+Date = typer.Option(
+    None, "--date", help="When it happened: YYYY-MM-DD, today, yesterday, -3d (default today)."
+)
+
+
 class MissingInput(CasectlError):
     exit_status = ExitStatus.USAGE
 
@@ -171,18 +181,15 @@ def echo_ok(message: str) -> None:
     console().print(message)
 
 
-def needs(value: Any, option: str, command: str) -> None:
-    if value is None:
-        raise InvalidInput(f"`{command}` needs {option}.")
-
-
 __all__ = [
+    "By",
+    "CaseArg",
+    "Date",
     "MissingInput",
     "build_record",
     "drop_empty",
     "echo_ok",
     "from_file",
-    "needs",
     "next_handle",
     "recorder",
     "save",

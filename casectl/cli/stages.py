@@ -14,6 +14,9 @@ import typer
 
 from casectl.cli.app import commands as app
 from casectl.cli.common import (
+    By,
+    CaseArg,
+    Date,
     build_record,
     drop_empty,
     echo_ok,
@@ -28,13 +31,6 @@ from casectl.cli.common import (
 from casectl.cli.output import console, parse_spec
 from casectl.errors import InvalidInput
 
-CaseArg = typer.Argument(..., metavar="CASE", help="The case id, e.g. C-2026-0001.")
-By = typer.Option(
-    None, "--by", help="Who records this (default: config case_manager, else your login)."
-)
-Date = typer.Option(
-    None, "--date", help="When it happened: YYYY-MM-DD, today, yesterday, -3d (default today)."
-)
 Note = typer.Option(None, "--note", help="A free-text note kept with the record.")
 From = typer.Option(
     None,

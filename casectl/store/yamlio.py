@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -410,14 +410,3 @@ def _sync_value(old: Any, new: Any) -> Any:
             old.extend(to_yaml(v) for v in new[len(old) :])
         return old
     return old if _same(old, new) else to_yaml(new)
-
-
-def walk_keys(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
-    """Every key path in a plain tree (used by tests and migrations)."""
-    if isinstance(node, Mapping):
-        for k, v in node.items():
-            yield (*path, k)
-            yield from walk_keys(v, (*path, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from walk_keys(v, (*path, i))
