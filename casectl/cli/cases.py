@@ -227,8 +227,12 @@ def check(
 
     if fmt not in ("text", "json"):
         raise InvalidInput(f"--format {fmt!r}: check prints text or json.")
+    from casectl.index import progress
+
     cases = store(ctx)
-    problems, warnings = check_cases(cases, case_ids or None)
+    total = len(case_ids) if case_ids else len(cases.case_files())
+    with progress(total, "Checking") as advance:
+        problems, warnings = check_cases(cases, case_ids or None, advance=advance)
     for warning in warnings:
         typer.echo(f"casectl: warning: {warning}", err=True)
     if fmt == "json":
