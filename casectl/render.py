@@ -11,14 +11,13 @@ from typing import Any
 
 from rich.markup import escape
 
+from casectl.cli.output import RISK_STYLE
 from casectl.config import Config
 from casectl.dates import age_in_years, completed_years
 from casectl.models.case import Case
 from casectl.models.people import Client
 from casectl.models.records import RiskAssessment, Vitals
 from casectl.summary import latest_stage, next_review, open_referrals, timeline
-
-RISK_STYLE = {"high": "bold red", "moderate": "yellow", "low": "green"}
 
 
 def _e(value: object) -> str:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from casectl.config import Config
-from casectl.dates import completed_years
 from casectl.models.case import STAGE_SECTIONS, Case
 from casectl.models.vocab import OPEN_REFERRAL
 
@@ -145,25 +144,3 @@ LIST_FIELDS = [
     "language",
     "flags",
 ]
-
-
-def list_row(case: Case, config: Config, today: dt.date) -> dict[str, Any]:
-    """One case as a row of `casectl list`."""
-    risk = case.current_risk
-    last = case.last_follow_up
-    review = next_review(case, config)
-    return {
-        "case_id": case.id,
-        "client": case.client.name,
-        "age": completed_years(case.client.dob, today),
-        "status": case.status,
-        "risk": risk.effective_level if risk else None,
-        "stage": latest_stage(case),
-        "manager": case.case_manager,
-        "opened": case.opened.isoformat(),
-        "last_contact": last.date.isoformat() if last else None,
-        "next_review": review.isoformat() if review else None,
-        "open_referrals": len(open_referrals(case)),
-        "language": case.client.preferred_language,
-        "flags": same_day_flags(case),
-    }

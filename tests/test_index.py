@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from casectl import caseload, index
 from casectl.demo import write_demo
 from casectl.errors import InvalidCaseFile
-from casectl.index import _NotFast, fast_plain, index_path, load_summaries, read_case
+from casectl.index import _NotFast, fast_plain, index_path, load_summaries, read_case, summarise
 from casectl.models.case import STAGE_SECTIONS
 from casectl.models.vocab import CASE_STATUSES, RISK_LEVELS
 from casectl.store import CaseStore, yamlio
-from casectl.summary import LIST_FIELDS, list_row
+from casectl.summary import LIST_FIELDS
 from tests.conftest import TODAY, Cli
 
 AS_OF = dt.date.fromisoformat(TODAY)
@@ -280,7 +280,7 @@ def test_list_rows_from_the_index_are_the_list_rows(demo: Path) -> None:
     for path in store.case_files():
         case = store.read(path).case
         for day in (AS_OF, dt.date(2031, 1, 1)):
-            assert by_id[case.id].list_row(day) == list_row(case, store.config, day)
+            assert by_id[case.id].list_row(day) == summarise(case, store.config).list_row(day)
     assert list(by_id[case.id].list_row(AS_OF)) == LIST_FIELDS
 
 

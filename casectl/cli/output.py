@@ -87,7 +87,6 @@ def emit_rows(
     *,
     title: str | None = None,
     id_field: str = "case_id",
-    styles: Mapping[str, Any] | None = None,
 ) -> None:
     """Print `rows` (dicts holding at least `fields`) in the chosen format."""
     out = sys.stdout
@@ -115,9 +114,7 @@ def emit_rows(
         for f in fields:
             table.add_column(f.replace("_", " "))
         for row in rows:
-            style = (
-                styles.get(str(row.get("risk"))) if styles else RISK_STYLE.get(str(row.get("risk")))
-            )
+            style = RISK_STYLE.get(str(row.get("risk")))
             table.add_row(
                 *(_cell(row.get(f)) for f in fields), style=style if "risk" in fields else None
             )

@@ -99,10 +99,11 @@ def latest_instruments(case: Case) -> dict[str, tuple[InstrumentRecord, str]]:
 
 def _factors(case: Case, a: Assessment, p: RiskPoints) -> Iterator[RiskFactor]:
     source = f"assessment {a.date.isoformat()}"
+    latest = latest_instruments(case)
     yield from _conditions(a, p, source)
     yield from _vitals(case, a, p, source)
-    yield from _instruments(case, p)
-    yield from _social(case, a, p, source)
+    yield from _instruments(latest, p)
+    yield from _social(latest, a, p, source)
     yield from _use_of_care(case, a, p, source)
     strain = a.caregiving.strain
     if strain in ("moderate", "severe"):
@@ -205,8 +206,10 @@ def _vitals(case: Case, a: Assessment, p: RiskPoints, source: str) -> Iterator[R
             )
 
 
-def _instruments(case: Case, p: RiskPoints) -> Iterator[RiskFactor]:
-    for name, (inst, where) in sorted(latest_instruments(case).items()):
+def _instruments(
+    latest: dict[str, tuple[InstrumentRecord, str]], p: RiskPoints
+) -> Iterator[RiskFactor]:
+    for name, (inst, where) in sorted(latest.items()):
         total = f"total {inst.total}, " if inst.total is not None else ""
         detail = f"{total}{inst.band}"
         points = 0
@@ -230,7 +233,7 @@ def _instruments(case: Case, p: RiskPoints) -> Iterator[RiskFactor]:
         for flag in inst.flags:
             yield _flag(flag, where)
     for name in ("ahc-hrsn", "hunger-vital-sign"):
-        found = latest_instruments(case).get(name)
+        found = latest.get(name)
         if found:
             for flag in found[0].flags:
                 yield _flag(flag, found[1])
@@ -246,9 +249,10 @@ def _flag(flag: str, where: str) -> RiskFactor:
     )
 
 
-def _social(case: Case, a: Assessment, p: RiskPoints, source: str) -> Iterator[RiskFactor]:
+def _social(
+    latest: dict[str, tuple[InstrumentRecord, str]], a: Assessment, p: RiskPoints, source: str
+) -> Iterator[RiskFactor]:
     needs: dict[str, str] = {need: source for need in a.social_needs}
-    latest = latest_instruments(case)
     if "ahc-hrsn" in latest:
         inst, where = latest["ahc-hrsn"]
         for domain in inst.positive_domains:
