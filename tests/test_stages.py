@@ -351,37 +351,19 @@ def test_referral_cannot_go_back_once_completed(cli: Cli, planned: str) -> None:
     assert result.exit_code == ExitStatus.INVALID and "already completed" in result.stderr
 
 
+def phone_call(cli: Cli, case: str, *extra: str, ok: bool = True):  # type: ignore[no-untyped-def]
+    """A phone follow-up with the mother: the smallest valid contact, plus `extra` options."""
+    args = ("follow-up", case, "--mode", "phone", "--with", "mother", "--summary", "s", *extra)
+    return cli(*args, ok=ok)
+
+
 def test_a_future_contact_is_refused(cli: Cli, planned: str) -> None:
-    result = cli(
-        "follow-up",
-        planned,
-        "--mode",
-        "phone",
-        "--with",
-        "mother",
-        "--summary",
-        "s",
-        "--date",
-        "2026-12-01",
-        ok=False,
-    )
+    result = phone_call(cli, planned, "--date", "2026-12-01", ok=False)
     assert result.exit_code == ExitStatus.INVALID and "in the future" in result.stderr
 
 
 def test_an_impossible_date_on_the_command_line_is_refused(cli: Cli, planned: str) -> None:
-    result = cli(
-        "follow-up",
-        planned,
-        "--mode",
-        "phone",
-        "--with",
-        "mother",
-        "--summary",
-        "s",
-        "--date",
-        "2026-02-30",
-        ok=False,
-    )
+    result = phone_call(cli, planned, "--date", "2026-02-30", ok=False)
     assert result.exit_code == ExitStatus.INVALID and "is not a date" in result.stderr
 
 
