@@ -21,7 +21,7 @@ def check_cases(
     invalid file, goes through the full reader, so each problem keeps its line. `advance(1)` is
     called after each file (the CLI's progress bar).
     """
-    from casectl.index import read_case
+    from casectl.store.fast import read_case
 
     store.require()
     warnings: list[str] = []

@@ -14,22 +14,18 @@ stage, manager, dates, language) and the dated review facts, whose `what` cuts f
 It is written like a case file (temporary file, then rename; file 0600 in a 0700 folder), and
 an unreadable, corrupt or old index is simply rebuilt.
 
-Cold files are read fast: libyaml composes the document, scalars are resolved by YAML 1.2 rules
-exactly as ruamel.yaml (the store's parser) resolves them, and the plain data goes through the
-same `validate_case`. Anything unusual (anchors, tags, directives, an error of any kind) is
-handed to the store's own reader, which gives the same result or the located error.
+Cold files are read by the fast validated reader (casectl.store.fast), in worker processes
+when there are many.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
-import re
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,24 +36,18 @@ from casectl.dates import completed_years
 if TYPE_CHECKING:
     from casectl.config import Config
     from casectl.models.case import Case
-    from casectl.store.store import CaseStore
 
 INDEX_VERSION = 2  # 2: summaries carry same-day flags
 CACHE_ENV = "CASECTL_CACHE_DIR"
 CONFIG_NAME = "config.toml"  # casectl.config.CONFIG_NAME, without importing pydantic
 CASE_SUFFIX = ".yaml"  # casectl.store.paths.CASE_SUFFIX
-MAX_CASE_BYTES = 2 * 1024 * 1024  # casectl.store.yamlio.MAX_CASE_BYTES
-# A case nests about 7 levels deep and holds no long numbers; anything beyond these is left
-# to the store's reader, which has its own limits and says what is wrong.
-MAX_DEPTH = 12
-MAX_NUMBER_CHARS = 40
 # A file changed this recently may change again within the same timestamp tick.
 RACY_NS = 2_000_000_000
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_FROM = 300
 CHUNK = 250
 
-StatKey = list[int]
+StatKey = tuple[int, int, int, int]  # mtime, ctime (ns), size, inode
 
 
 class CaseSummary(NamedTuple):
@@ -75,10 +65,9 @@ class CaseSummary(NamedTuple):
     next_review: str | None
     open_referrals: int
     language: str
-    # The review facts as the index stores them: lists [kind, due, item, what] (a worklist.Fact
-    # read back from JSON is a list, so fresh ones are kept as lists too).
-    facts: Sequence[Sequence[Any]]
-    flags: Sequence[str] = ()
+    # The review facts as plain tuples (kind, due, item, what), as the index stores them.
+    facts: tuple[tuple[str, str, str | None, str], ...]
+    flags: tuple[str, ...] = ()
 
     def list_row(self, today: dt.date) -> dict[str, Any]:
         """The case as a row of `casectl list` (LIST_FIELDS), its age as of `today`."""
@@ -120,8 +109,8 @@ def summarise(case: Case, config: Config) -> CaseSummary:
         next_review=review.isoformat() if review else None,
         open_referrals=len(open_referrals(case)),
         language=case.client.preferred_language,
-        facts=[list(fact) for fact in review_facts(case, config)],
-        flags=same_day_flags(case),
+        facts=tuple((f.kind, f.due, f.item, f.what) for f in review_facts(case, config)),
+        flags=tuple(same_day_flags(case)),
     )
 
 
@@ -151,7 +140,7 @@ def cache_dir() -> Path:
 def index_path(root: Path) -> Path:
     """The index file of the data directory `root`."""
     key = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
-    return cache_dir() / f"index-{key[:32]}.json"
+    return cache_dir() / f"index-{key[:32]}.bin"
 
 
 # --- long batch work ---
@@ -217,7 +206,7 @@ def _stat_key(path: Path | str) -> StatKey | None:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
 def _case_files(root: Path) -> list[tuple[str, StatKey | None]]:
@@ -240,7 +229,7 @@ def _case_files(root: Path) -> list[tuple[str, StatKey | None]]:
                 if not (entry.is_file() or entry.is_symlink()):
                     continue
                 st = entry.stat()
-                key: StatKey | None = [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+                key: StatKey | None = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
             except OSError:
                 key = None  # a dangling link: read (and reported invalid) every time
             found.append((name, key))
@@ -248,8 +237,8 @@ def _case_files(root: Path) -> list[tuple[str, StatKey | None]]:
     return found
 
 
-# One entry per file: [stat key or None, ISO day checked, summary or None when invalid].
-Entry = list[Any]
+# One entry per file: (stat key or None, ISO day checked, summary or None when invalid).
+Entry = tuple[StatKey | None, str, CaseSummary | None]
 
 
 def load_summaries(root: Path, *, today: dt.date, use_index: bool = True) -> Caseload:
@@ -315,8 +304,7 @@ def _still_true(
                     kept[name] = entry
                     continue
             elif today >= entry[1]:
-                entry[2] = make(summary)
-                kept[name] = entry
+                kept[name] = (key, entry[1], make(summary))
                 continue
         stale.append((name, key))
     return kept, stale
@@ -368,6 +356,7 @@ def _read_chunk(
 ) -> dict[str, Entry]:
     """Index entries for some files of one data directory (run in a worker or in-process)."""
     from casectl.errors import CasectlError
+    from casectl.store.fast import read_case
     from casectl.store.store import CaseStore
 
     store = CaseStore(Path(root_text), today=today)
@@ -384,34 +373,75 @@ def _read_chunk(
             summary = None
         if key is not None and max(key[0], key[1]) >= racy_from:
             key = None  # too fresh to trust its stat next time
-        out[name] = [key, checked, summary]
+        out[name] = (key, checked, summary)
     return out
 
 
 # --- the index file ---
+
+# The file: this line, a 16-byte BLAKE2b digest of the rest, then the rest, a marshal dump of
+# ((casectl version, data dir, config stat key, window days), {file name: entry}).
+# marshal is Python's own format for its bytecode caches: loading it is twice as fast as JSON,
+# which is most of a warm run. Its format may change between Python versions, so the version is
+# in the line; it is not meant for bytes anyone could have crafted, so the digest is checked
+# first and an index that fails it (truncated, damaged, written by something else) is rebuilt.
+MAGIC = f"casectl index {INDEX_VERSION} python {sys.version_info[0]}.{sys.version_info[1]}\n"
+DIGEST_BYTES = 16
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=DIGEST_BYTES).digest()
+
+
+def encode_index(header: tuple[Any, ...], files: dict[str, Entry]) -> bytes:
+    """The bytes of an index file holding `header` and the entries `files`."""
+    import marshal
+
+    plain = {
+        name: (key, checked, None if summary is None else tuple(summary))
+        for name, (key, checked, summary) in sorted(files.items())
+    }
+    payload = marshal.dumps((header, plain), 4)
+    return MAGIC.encode() + _digest(payload) + payload
+
+
+def decode_index(raw: bytes) -> tuple[Any, Any]:
+    """(header, entries) of an index file's bytes; ValueError when they are not a whole index."""
+    import marshal
+
+    magic = MAGIC.encode()
+    if not raw.startswith(magic):
+        raise ValueError("not an index of this casectl and Python")
+    start = len(magic) + DIGEST_BYTES
+    payload = raw[start:]
+    if _digest(payload) != raw[len(magic) : start]:
+        raise ValueError("the index does not match its digest")
+    try:
+        header, files = marshal.loads(payload)
+    except (EOFError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+    return header, files
+
+
+def _header(root: Path, config_key: StatKey | None, window_days: int) -> tuple[Any, ...]:
+    from casectl import __version__
+
+    return (__version__, str(root.resolve()), config_key, window_days)
 
 
 def _read_index(
     path: Path, root: Path, config_key: StatKey | None
 ) -> tuple[dict[str, Entry], int | None]:
     """The entries of a current index, or nothing when it is missing, stale or corrupt."""
-    from casectl import __version__
-
     try:
-        data = json.loads(path.read_bytes())
-        if (
-            data["version"] != INDEX_VERSION
-            or data["casectl"] != __version__
-            or data["data_dir"] != str(root.resolve())
-            or data["config"] != config_key
-        ):
+        header, files = decode_index(path.read_bytes())
+        window_days = header[3]
+        if header != _header(root, config_key, window_days) or not isinstance(files, dict):
             return {}, None
-        window_days = data["window_days"]
-        files: dict[str, Entry] = data["files"]
-        if not isinstance(window_days, int) or not isinstance(files, dict):
+        if type(window_days) is not int:
             return {}, None
         return files, window_days
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, IndexError, TypeError):
         return {}, None
 
 
@@ -419,23 +449,17 @@ def _write_index(
     path: Path, root: Path, config_key: StatKey | None, window_days: int, files: dict[str, Entry]
 ) -> None:
     """Replace the index atomically; an index that cannot be written is only a slower next run."""
-    from casectl import __version__
     from casectl.store.store import write_atomic
 
-    data = {
-        "version": INDEX_VERSION,
-        "casectl": __version__,
-        "data_dir": str(root.resolve()),
-        "config": config_key,
-        "window_days": window_days,
-        "files": {name: files[name] for name in sorted(files)},
-    }
+    data = encode_index(_header(root, config_key, window_days), files)
     try:
         folder = path.parent
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
         _remove_leftovers(folder)
-        write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        write_atomic(path, data)
+        # casectl 0.1 kept this index as JSON beside it: case data nothing reads any more.
+        path.with_suffix(".json").unlink(missing_ok=True)
     except OSError:
         pass
 
@@ -449,285 +473,3 @@ def _remove_leftovers(folder: Path) -> None:
                 leftover.unlink()
         except OSError:
             pass
-
-
-# --- reading one case file fast ---
-
-
-class _NotFast(Exception):
-    """The fast reader leaves this file to the store's reader."""
-
-
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_DATE = "tag:yaml.org,2002:timestamp"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
-# ruamel.yaml's YAML 1.2 implicit resolvers (ruamel/yaml/resolver.py), copied so that a plain
-# scalar means the same here as in the store. tests/test_index.py checks them against ruamel.
-_BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_FLOAT_RE = re.compile(
-    r"""^(?:
-     [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""",
-    re.X,
-)
-_INT_RE = re.compile(
-    r"""^(?:[-+]?0b[0-1_]+
-    |[-+]?0o?[0-7_]+
-    |[-+]?[0-9_]+
-    |[-+]?0x[0-9a-fA-F_]+)$""",
-    re.X,
-)
-_DATE_RE = re.compile(r"^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$")
-_DATETIME_RE = re.compile(
-    r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?
-    (?:[Tt]|[ \t]+)[0-9][0-9]?
-    :[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?
-    (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
-    re.X,
-)
-# yamlio._scan refuses a plain scalar shaped like a date that is not a real one.
-_DATE_LIKE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_PLAIN_TAGS = frozenset(
-    {"!", _STR, _INT, _FLOAT, _BOOL, _NULL, _DATE, _MAP, _SEQ}
-)  # yamlio._PLAIN_TAGS
-
-
-_PLAIN = "plain"  # what the composer tags an untagged plain scalar; _plain() resolves it
-
-
-# The first characters a plain scalar must have to be anything but text (ruamel's resolvers
-# are keyed the same way); text starting with anything else is text, with no more checks.
-_NOT_TEXT = frozenset("~nNtTfF-+.0123456789<=!&*") | {""}
-
-
-def _plain(value: str) -> Any:
-    """An untagged plain scalar's value under ruamel.yaml's YAML 1.2 rules; _NotFast if unsure."""
-    first = value[:1]
-    if first not in _NOT_TEXT:
-        return value
-    if first in ("", "~", "n", "N"):
-        return None if value in _NULLS else value
-    if first in ("t", "T", "f", "F"):
-        return (first in "tT") if _BOOL_RE.match(value) else value
-    if first in "-+.0123456789":
-        try:
-            if _FLOAT_RE.match(value):
-                if len(value) > MAX_NUMBER_CHARS:
-                    raise _NotFast
-                return _float(value)
-            if first != "." and _INT_RE.match(value):
-                if len(value) > MAX_NUMBER_CHARS:
-                    raise _NotFast
-                return _int(value)
-            if _DATE_RE.match(value):
-                return dt.date.fromisoformat(value)
-        except ValueError:
-            raise _NotFast from None  # an impossible date: the store names its line
-        if _DATETIME_RE.match(value):
-            raise _NotFast  # a time of day: the store decides what it means
-        match = _DATE_LIKE.match(value)
-        if match:
-            try:
-                dt.date(*(int(g) for g in match.groups()))
-            except ValueError:
-                raise _NotFast from None
-        return value
-    if value in ("<<", "=", "!", "&", "*"):
-        raise _NotFast  # merge keys and the like
-    return value
-
-
-def _int(value: str) -> int:
-    text = value.replace("_", "")
-    sign = -1 if text[0] == "-" else 1
-    if text[0] in "+-":
-        text = text[1:]
-    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
-        if text.startswith(prefix):
-            return sign * int(text[2:], base)
-    return sign * int(text)  # YAML 1.2: a leading zero is not octal
-
-
-def _float(value: str) -> float:
-    text = value.replace("_", "").lower()
-    if "inf" in text or "nan" in text:
-        raise _NotFast  # no case value is infinite or not a number: the store decides
-    return float(text)
-
-
-def _tagged(tag: str, value: str) -> Any:
-    """A scalar with an explicit plain tag (`!!int 3`), as ruamel constructs it."""
-    try:
-        if tag == _INT:
-            return _int(value)
-        if tag == _FLOAT:
-            return _float(value)
-        if tag == _BOOL and _BOOL_RE.match(value):
-            return value[0] in "tT"
-        if tag == _NULL and value in _NULLS:
-            return None
-        if tag == _DATE and _DATE_RE.match(value):
-            return dt.date.fromisoformat(value)
-    except (ValueError, IndexError):
-        pass
-    raise _NotFast
-
-
-_composer: list[Any] = []
-
-
-def _composer_class() -> Any:
-    """A libyaml composer that leaves plain scalars for _plain(); None without libyaml."""
-    if _composer:
-        return _composer[0]
-    try:
-        from yaml._yaml import CParser  # type: ignore[import-untyped]
-        from yaml.nodes import ScalarNode, SequenceNode  # type: ignore[import-untyped]
-    except ImportError:
-        _composer.append(None)
-        return None
-
-    class Composer(CParser):  # type: ignore[misc]
-        def descend_resolver(self, parent: Any, index: Any) -> None:
-            pass
-
-        def ascend_resolver(self) -> None:
-            pass
-
-        def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> str:
-            if kind is ScalarNode:
-                return _PLAIN if implicit[0] else _STR
-            return _SEQ if kind is SequenceNode else _MAP
-
-    _composer.append(Composer)
-    return Composer
-
-
-def _build(node: Any, depth: int = 1) -> Any:
-    """Plain data from a composed node, as yamlio.to_plain gives it from ruamel's tree."""
-    tag = node.tag
-    if tag is _PLAIN:
-        return _plain(node.value)
-    if depth > MAX_DEPTH:
-        raise _NotFast  # deeper than any case: the store judges it
-    if tag is _MAP or tag == _MAP:
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key_tag = key_node.tag
-            if key_tag is _PLAIN:
-                key = key_node.value
-                if key[:1] in _NOT_TEXT:
-                    key = str(_plain(key))
-            elif key_tag == _STR:
-                key = key_node.value
-            else:
-                raise _NotFast  # a complex or tagged key
-            if key in out:
-                raise _NotFast  # a duplicate key: the store reports it with its line
-            # Scalars inline: most nodes are, and a call per node is the cost here.
-            value_tag = value_node.tag
-            if value_tag is _PLAIN:
-                text = value_node.value
-                out[key] = _plain(text) if text[:1] in _NOT_TEXT else text
-            elif value_tag is _STR:
-                out[key] = value_node.value
-            else:
-                out[key] = _build(value_node, depth + 1)
-        return out
-    if tag is _SEQ or tag == _SEQ:
-        return [_build(item, depth + 1) for item in node.value]
-    if tag == _STR:
-        return node.value
-    if isinstance(node.value, str):
-        return _tagged(tag, node.value)
-    raise _NotFast
-
-
-def _has_anchors_or_tags(raw: bytes) -> bool:
-    import yaml  # type: ignore[import-untyped]
-
-    loader = yaml.CSafeLoader(raw)
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                return True
-            tag = getattr(event, "tag", None)
-            if tag is not None and tag not in _PLAIN_TAGS:
-                return True
-        return False
-    finally:
-        loader.dispose()
-
-
-def fast_plain(raw: bytes) -> dict[str, Any]:
-    """The plain data of a case file's bytes, as the store would read it; _NotFast if unsure."""
-    composer = _composer_class()
-    if composer is None:
-        raise _NotFast
-    # What yamlio.decode refuses: an empty file, a huge one, a BOM, bytes that are not UTF-8.
-    if not raw.strip() or len(raw) > MAX_CASE_BYTES or raw.startswith(b"\xef\xbb\xbf"):
-        raise _NotFast
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _NotFast from None
-    if raw.startswith(b"%") or b"\n%" in raw or b"<<" in raw:
-        raise _NotFast  # directives and merge keys
-    if (b"&" in raw or b"*" in raw or b"!" in raw) and _has_anchors_or_tags_safe(raw):
-        raise _NotFast
-    loader = composer(raw)
-    try:
-        node = loader.get_single_node()
-    except Exception:
-        raise _NotFast from None
-    finally:
-        loader.dispose()
-    if node is None or node.tag != _MAP:
-        raise _NotFast
-    data: dict[str, Any] = _build(node)
-    return data
-
-
-def _has_anchors_or_tags_safe(raw: bytes) -> bool:
-    try:
-        return _has_anchors_or_tags(raw)
-    except Exception:
-        return True
-
-
-def read_case(store: CaseStore, path: Path) -> Case:
-    """Read and validate one case file: fast when it can be, else through `store.read`.
-
-    Either way the case has passed `validate_case` on the store's today, and its id matches
-    the file name; an invalid file raises InvalidCaseFile from the store's reader.
-    """
-    return case_from_bytes(store, path, store.read_bytes(path))
-
-
-def case_from_bytes(store: CaseStore, path: Path, raw: bytes) -> Case:
-    """Validate a case file's bytes with the fast reader, falling back to `store.parse`."""
-    from casectl.models.validation import CaseInvalid, validate_case
-
-    schema = store.schema
-    try:
-        data = fast_plain(raw)
-        # Files of another schema are migrated (or refused) by the store as it reads them.
-        version = data.get("schema_version")
-        if type(version) is not int or version != schema.version:
-            raise _NotFast
-        case = validate_case(data, today=store.today, model=schema.model)
-    except (_NotFast, CaseInvalid):
-        return store.parse(path, raw).case
-    if case.id != path.name[: -len(CASE_SUFFIX)]:
-        return store.parse(path, raw).case
-    return case

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import marshal
 import os
 import shutil
 import stat
@@ -18,10 +19,11 @@ from hypothesis import strategies as st
 from casectl import caseload, index
 from casectl.demo import write_demo
 from casectl.errors import InvalidCaseFile
-from casectl.index import _NotFast, fast_plain, index_path, load_summaries, read_case, summarise
+from casectl.index import index_path, load_summaries, summarise
 from casectl.models.case import STAGE_SECTIONS
 from casectl.models.vocab import CASE_STATUSES, RISK_LEVELS
-from casectl.store import CaseStore, yamlio
+from casectl.store import CaseStore, fast, yamlio
+from casectl.store.fast import _NotFast, fast_plain, read_case
 from casectl.summary import LIST_FIELDS
 from tests.conftest import TODAY, Cli
 
@@ -146,28 +148,45 @@ def test_the_config_is_part_of_the_index(demo: Path, trust_fresh_files: None) ->
     assert load(demo).window_days == 9
 
 
+def _sealed(payload: object) -> bytes:
+    """An index file around any marshal-able payload, with the right line and digest."""
+    body = marshal.dumps(payload)
+    return index.MAGIC.encode() + index._digest(body) + body
+
+
 def test_a_corrupt_or_old_index_is_rebuilt_silently(demo: Path, trust_fresh_files: None) -> None:
     good = load(demo).cases
     path = index_path(demo)
-    data = json.loads(path.read_bytes())
-    first = sorted(data["files"])[0]
-    misshapen = json.loads(path.read_bytes())
-    misshapen["files"][first][2] = ["only", "three", "fields"]
+    raw = path.read_bytes()
+    header, files = index.decode_index(raw)
+    first = sorted(files)[0]
+    flipped = bytearray(raw)
+    flipped[-10] ^= 0x01
+    older = json.dumps({"version": 2, "files": {}}).encode()  # the JSON index of casectl 0.1
     for broken in (
         b"",
         b"\x00\xff garbage",
-        b'{"version": 1',
-        json.dumps({"version": 0, "files": {}}).encode(),
-        json.dumps({**data, "version": 99}).encode(),
-        json.dumps({**data, "casectl": "0.0.1"}).encode(),
-        json.dumps({**data, "data_dir": "/elsewhere"}).encode(),
-        json.dumps({**data, "files": []}).encode(),
-        json.dumps(misshapen).encode(),
+        older,
+        raw[:-1],  # truncated
+        raw[: len(index.MAGIC) + 3],
+        bytes(flipped),  # one bit changed
+        raw.replace(b"python 3.", b"python 2.", 1),  # written by another Python
+        raw.replace(f"index {index.INDEX_VERSION} ".encode(), b"index 1 ", 1),
+        _sealed([1, 2, 3]),
+        _sealed((header, [])),
+        _sealed((header[:2], files)),
+        _sealed(((header[0], "/elsewhere", *header[2:]), files)),
+        _sealed((("0.0.1", *header[1:]), files)),
+        _sealed(((*header[:3], "7"), files)),
+        _sealed((header, {**files, first: (files[first][0], files[first][1], ("a", "b", "c"))})),
+        _sealed((header, {**files, first: (files[first][0],)})),
+        _sealed((header, {**files, first: 7})),
     ):
         path.write_bytes(broken)
         again = load(demo)
-        assert again.cases == good and again.read == 40
+        assert again.cases == good and again.read == 40, broken[:60]
         assert load(demo).read == 0  # and written back whole
+        assert index.decode_index(path.read_bytes()) == (header, files)
 
 
 def test_an_unreadable_cache_folder_only_costs_speed(
@@ -227,7 +246,7 @@ def test_the_index_is_private_and_outside_the_case_folder(demo: Path, tmp_path: 
 
 def test_the_index_keeps_no_more_than_list_and_review_need(demo: Path) -> None:
     load(demo)
-    text = index_path(demo).read_text()
+    text = index_path(demo).read_bytes().decode("utf-8", "replace")
     for free_text in (
         "phone",
         "555-",
@@ -295,7 +314,7 @@ def test_filter_vocabularies_match_the_models() -> None:
     assert ("new", *STAGE_SECTIONS) == caseload.STAGES
     assert caseload.CASE_STATUSES == CASE_STATUSES
     assert caseload.RISK_LEVELS == RISK_LEVELS
-    assert index.MAX_CASE_BYTES == yamlio.MAX_CASE_BYTES
+    assert fast.MAX_CASE_BYTES == yamlio.MAX_CASE_BYTES
 
 
 def test_progress_is_silent_when_stderr_is_not_a_terminal(

@@ -152,7 +152,7 @@ class CaseStore:
         Takes the fast reader (libyaml) when the file is plain, which is most of the cost of
         `show` and of a stage command's look at the case before it writes.
         """
-        from casectl.index import read_case
+        from casectl.store.fast import read_case
 
         self.require()
         path = self.path_for(case_id)
@@ -254,7 +254,7 @@ class CaseStore:
             yamlio.sync(current.doc.tree, data, order=migrate.key_order(self.schema.model))
             text = current.doc.dumps()
             # Read back what would be written: it must parse and validate as the same case.
-            from casectl.index import case_from_bytes
+            from casectl.store.fast import case_from_bytes
 
             written = case_from_bytes(self, path, text.encode("utf-8"))
             if dump_case(written) != data:
@@ -311,8 +311,9 @@ def _read_regular_file(path: Path) -> bytes:
         os.close(fd)
 
 
-def write_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never half of one.
+def write_atomic(path: Path, text: str | bytes, *, exclusive: bool = False) -> None:
+    """Write `text` (UTF-8 text, or bytes as they are) to `path` so that readers see the old
+    file or the new one, never half of one.
 
     The temporary file sits in the same folder (so the rename is atomic and no case data lands in
     a shared temp folder), is created 0600, and is fsynced before and after the rename.
@@ -320,10 +321,11 @@ def write_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:
     folder = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=".casectl-", suffix=".tmp", dir=folder)
     tmp = Path(tmp_name)
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if exclusive:
