@@ -34,23 +34,6 @@ REVIEW_KINDS = (
 GROUPS = ("overdue", "due", "later")
 RISK_ORDER = {"high": 0, "moderate": 1, "low": 2, None: 3}
 
-# The fields of `casectl review --format json|csv|tsv`, in order. A documented contract (see the
-# README): add to the end, never rename or remove.
-REVIEW_FIELDS = [
-    "case_id",
-    "client",
-    "risk",
-    "kind",
-    "due",
-    "days_overdue",
-    "what",
-    "group",
-    "manager",
-    "status",
-    "item",
-    "flags",
-]
-
 _WHAT_LENGTH = 60  # free text in `what` is cut here: the index keeps no more of it than this
 _ACTIVE = ("open", "on-hold")
 _NEXT_STEP = {"new": "screen", "screen": "assess", "assess": "risk", "risk": "plan"}
@@ -178,27 +161,25 @@ def review_facts(case: Case, config: Config) -> list[Fact]:
 
 
 class ReviewItem(NamedTuple):
-    """One line of the review: a fact of a case, judged on one day."""
+    """One line of the review: a fact of a case, judged on one day, in REVIEW_FIELDS order."""
 
     case_id: str
     client: str
     risk: str | None
     kind: str
-    due: dt.date
+    due: str  # ISO date
     days_overdue: int
     what: str
     group: str
     manager: str
     status: str
     item: str | None
-    flags: Sequence[str] = ()
+    flags: tuple[str, ...] = ()
 
-    def row(self) -> dict[str, Any]:
-        """The item as REVIEW_FIELDS, dates as ISO text."""
-        row = dict(zip(REVIEW_FIELDS, self, strict=True))
-        row["due"] = self.due.isoformat()
-        row["flags"] = list(self.flags)
-        return row
+
+# The fields of `casectl review --format json|csv|tsv`: ReviewItem's, in order. A documented
+# contract (see the README, and tests/test_review.py): add to the end, never rename or remove.
+REVIEW_FIELDS = list(ReviewItem._fields)
 
 
 def review_items(
@@ -216,56 +197,54 @@ def review_items(
     today = as_of.isoformat()
     horizon = (as_of + dt.timedelta(days=within_days)).isoformat()
     wanted = frozenset(kinds) if kinds else None
-    items: list[ReviewItem] = []
-    dates: dict[str, dt.date] = {}  # a caseload has far fewer distinct dates than items
+    kind_order = {kind: n for n, kind in enumerate(REVIEW_KINDS)}
+    overdue_by: dict[str, int] = {}  # a caseload has far fewer distinct dates than items
+    keyed: list[tuple[tuple[Any, ...], ReviewItem]] = []
     for case in cases:
         if case.status not in _ACTIVE:
             continue
-        for kind, due_text, item, what in case.facts:
+        rank = RISK_ORDER.get(case.risk, 3)
+        for kind, due, item, what in case.facts:
             if wanted is not None and kind not in wanted:
                 continue
-            # ISO dates compare as text, so only the items shown are parsed.
-            if due_text < today:
-                group = "overdue"
-            elif due_text <= horizon:
-                group = "due"
+            # ISO dates compare as text, so only overdue items' dates are parsed.
+            if due < today:
+                group = 0
+                days = overdue_by.get(due)
+                if days is None:
+                    days = overdue_by[due] = (as_of - dt.date.fromisoformat(due)).days
+            elif due <= horizon:
+                group, days = 1, 0
             elif include_later:
-                group = "later"
+                group, days = 2, 0
             else:
                 continue
-            due = dates.get(due_text)
-            if due is None:
-                due = dates[due_text] = dt.date.fromisoformat(due_text)
-            items.append(
-                ReviewItem(
-                    case.case_id,
-                    case.client,
-                    case.risk,
-                    kind,
-                    due,
-                    max(0, (as_of - due).days),
-                    what,
-                    group,
-                    case.manager,
-                    case.status,
-                    item,
-                    case.flags,
+            key = (group, -days, rank, due, case.case_id, kind_order.get(kind, 99), item or "")
+            keyed.append(
+                (
+                    key,
+                    ReviewItem(
+                        case.case_id,
+                        case.client,
+                        case.risk,
+                        kind,
+                        due,
+                        days,
+                        what,
+                        GROUPS[group],
+                        case.manager,
+                        case.status,
+                        item,
+                        case.flags,
+                    ),
                 )
             )
-    kind_order = {kind: n for n, kind in enumerate(REVIEW_KINDS)}
-    group_order = {group: n for n, group in enumerate(GROUPS)}
-    items.sort(
-        key=lambda i: (
-            group_order[i.group],
-            -i.days_overdue,
-            RISK_ORDER.get(i.risk, 3),
-            i.due,
-            i.case_id,
-            kind_order.get(i.kind, len(kind_order)),
-            i.item or "",
-        )
-    )
-    return items
+    keyed.sort(key=_first)
+    return [item for _, item in keyed]
+
+
+def _first(pair: tuple[tuple[Any, ...], ReviewItem]) -> tuple[Any, ...]:
+    return pair[0]
 
 
 def any_overdue(items: Iterable[ReviewItem]) -> bool:

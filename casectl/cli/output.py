@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -54,20 +54,18 @@ def _cell(value: Any) -> str:
 _AS_IS = frozenset({str, int, float, type(None)})  # what the csv module writes as we would
 
 
-def _plain_cells(row: Mapping[str, Any], fields: Sequence[str]) -> list[Any]:
-    values = [row.get(f) for f in fields]
-    return [v if v.__class__ in _AS_IS else _cell(v) for v in values]
+def _plain_records(records: Sequence[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    """The records with every value the csv module would write differently made text.
 
-
-def _write_ids(out: Any, rows: Sequence[Mapping[str, Any]], id_field: str) -> None:
-    seen: set[str] = set()
-    lines = []
-    for row in rows:
-        ident = str(row.get(id_field))
-        if ident not in seen:
-            seen.add(ident)
-            lines.append(ident + "\n")
-    out.write("".join(lines))
+    Column by column (a review's `flags` holds tuples; most columns need nothing), in C loops.
+    """
+    columns: list[Sequence[Any]] = list(zip(*records, strict=True))
+    changed = False
+    for n, column in enumerate(columns):
+        if not _AS_IS.issuperset(map(type, column)):
+            columns[n] = [v if v.__class__ in _AS_IS else _cell(v) for v in column]
+            changed = True
+    return zip(*columns, strict=True) if changed else records
 
 
 def json_default(value: Any) -> Any:
@@ -89,35 +87,57 @@ def emit_rows(
     id_field: str = "case_id",
 ) -> None:
     """Print `rows` (dicts holding at least `fields`) in the chosen format."""
+    emit_records(
+        [[row.get(f) for f in fields] for row in rows],
+        fields,
+        fmt,
+        title=title,
+        id_field=id_field,
+    )
+
+
+def emit_records(
+    records: Sequence[Sequence[Any]],
+    fields: Sequence[str],
+    fmt: Format,
+    *,
+    title: str | None = None,
+    id_field: str = "case_id",
+) -> None:
+    """Print `records` (sequences of values in the order of `fields`) in the chosen format."""
     out = sys.stdout
     if fmt is Format.json:
-        # Row by row: the same text as one json.dumps of the list, without holding a 10,000-case
-        # review as one string, and without json.dump's thousands of tiny writes.
+        # Record by record: the same text as one json.dumps of the list, without holding a
+        # 10,000-case review as one string, and without json.dump's thousands of tiny writes.
         pieces: list[str] = []
-        for n, row in enumerate(rows):
+        for n, record in enumerate(records):
             item = json.dumps(
-                {f: row.get(f) for f in fields}, indent=2, ensure_ascii=False, default=json_default
+                dict(zip(fields, record, strict=True)),
+                indent=2,
+                ensure_ascii=False,
+                default=json_default,
             )
             pieces.append(("[\n  " if n == 0 else ",\n  ") + item.replace("\n", "\n  "))
         out.write("".join(pieces) + "\n]\n" if pieces else "[]\n")
     elif fmt is Format.ids:
-        _write_ids(out, rows, id_field)
+        at = list(fields).index(id_field)
+        seen = dict.fromkeys(str(record[at]) for record in records)  # once each, in order
+        out.write("".join(ident + "\n" for ident in seen))
     elif fmt in (Format.csv, Format.tsv) or not is_tty():
         # Piped, `table` prints what `tsv` prints: plain, parseable, one row a line.
         writer = csv.writer(out, delimiter="," if fmt is Format.csv else "\t", lineterminator="\n")
         writer.writerow(fields)
-        writer.writerows([_plain_cells(row, fields) for row in rows])
+        writer.writerows(_plain_records(records))
     else:
         from rich.table import Table
 
         table = Table(title=title, header_style="bold")
         for f in fields:
             table.add_column(f.replace("_", " "))
-        for row in rows:
-            style = RISK_STYLE.get(str(row.get("risk")))
-            table.add_row(
-                *(_cell(row.get(f)) for f in fields), style=style if "risk" in fields else None
-            )
+        risk_at = list(fields).index("risk") if "risk" in fields else None
+        for record in records:
+            style = None if risk_at is None else RISK_STYLE.get(str(record[risk_at]))
+            table.add_row(*(_cell(v) for v in record), style=style)
         console().print(table)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,6 +17,7 @@ from casectl.cli.output import Format
 
 if TYPE_CHECKING:
     from casectl.caseload import Filters
+    from casectl.worklist import ReviewItem
 
 # What the table shows at a terminal; JSON, CSV and TSV carry every REVIEW_FIELDS field.
 TABLE_FIELDS = ["case_id", "client", "risk", "kind", "due", "days_overdue", "what"]
@@ -79,33 +80,33 @@ def review(
     from casectl.caseload import Filters
     from casectl.dates import parse_date, parse_duration_days
     from casectl.errors import ExitStatus
-    from casectl.worklist import REVIEW_FIELDS
+    from casectl.worklist import REVIEW_FIELDS, any_overdue
 
     filters = Filters.parse(
         status=status, risk=risk, manager=manager, stage=stage, cases=case, kinds=kind
     )
     day = parse_date(as_of, what="--as-of") if as_of else None
     days = parse_duration_days(within, what="--within") if within else None
-    rows, days, day = _rows(ctx.find_root().obj, filters, day, days, show_all, no_cache)
+    items, days, day = _items(ctx.find_root().obj, filters, day, days, show_all, no_cache)
     if fmt is Format.table:
-        _table(rows, day.isoformat(), days)
+        _table(items, day.isoformat(), days)
     else:
-        from casectl.cli.output import emit_rows
+        from casectl.cli.output import emit_records
 
-        emit_rows(rows, REVIEW_FIELDS, fmt)
-    if exit_code and any(row["group"] == "overdue" for row in rows):
+        emit_records(items, REVIEW_FIELDS, fmt)
+    if exit_code and any_overdue(items):
         raise typer.Exit(int(ExitStatus.OVERDUE))
 
 
-def _rows(
+def _items(
     root: Path,
     filters: Filters,
     day: dt.date | None,
     days: int | None,
     show_all: bool,
     no_cache: bool,
-) -> tuple[list[dict[str, Any]], int, dt.date]:
-    """The review as rows, with the window and day used; the caseload is let go on return,
+) -> tuple[list[ReviewItem], int, dt.date]:
+    """The review's items, with the window and day used; the caseload is let go on return,
     before anything is printed, so a large review does not hold both in memory."""
     import atexit
     import gc
@@ -130,27 +131,28 @@ def _rows(
             include_later=show_all,
             kinds=filters.kinds,
         )
-        return [item.row() for item in items], window, on
+        return items, window, on
 
 
-def _table(rows: list[dict[str, object]], as_of: str, days: int) -> None:
-    from casectl.cli.output import console, emit_rows, is_tty
+def _table(items: list[ReviewItem], as_of: str, days: int) -> None:
+    from casectl.cli.output import console, emit_records, is_tty
     from casectl.worklist import GROUPS, REVIEW_FIELDS
 
     if not is_tty():
-        emit_rows(rows, REVIEW_FIELDS, Format.table)  # plain columns with a header
+        emit_records(items, REVIEW_FIELDS, Format.table)  # plain columns with a header
         return
     from rich.markup import escape
 
-    if not rows:
+    if not items:
         console().print(f"Nothing needs attention as of {as_of}.")
         return
+    columns = [REVIEW_FIELDS.index(f) for f in TABLE_FIELDS]
     for group in GROUPS:
         shown = [
-            {k: escape(v) if isinstance(v, str) else v for k, v in row.items()}
-            for row in rows
-            if row["group"] == group
+            [escape(v) if isinstance(v, str) else v for v in (item[n] for n in columns)]
+            for item in items
+            if item.group == group
         ]
         if shown:
             title = GROUP_TITLES[group].format(days=days) + f" — {len(shown)} as of {as_of}"
-            emit_rows(shown, TABLE_FIELDS, Format.table, title=title)
+            emit_records(shown, TABLE_FIELDS, Format.table, title=title)
