@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from casectl.dates import completed_years
@@ -210,29 +211,43 @@ def _stat_key(path: Path | str) -> StatKey | None:
 
 
 def _case_files(root: Path) -> list[tuple[str, StatKey | None]]:
-    """The case files in `root` (as CaseStore.case_files picks them), with their stat keys."""
-    found = []
+    """The case files in `root` (as CaseStore.case_files picks them), with their stat keys.
+
+    Regular files and links (a dangling link has no key: it is read, and reported invalid,
+    every time). One stat per file, relative to the open folder: this is most of a warm run.
+    """
     try:
-        entries = os.scandir(root)
+        names = os.listdir(root)
+        folder = os.open(root, os.O_RDONLY) if os.stat in os.supports_dir_fd else None
     except OSError as exc:
         from casectl.errors import CaseNotFound
 
         raise CaseNotFound(
             f"the data directory {root} cannot be read ({exc.strerror}); check its permissions."
         ) from None
-    with entries:
-        for entry in entries:
-            name = entry.name
+    found: list[tuple[str, StatKey | None]] = []
+    try:
+        for name in names:
             if not name.endswith(CASE_SUFFIX) or name.startswith("."):
                 continue
+            where = name if folder is not None else os.path.join(root, name)
+            key: StatKey | None
             try:
-                if not (entry.is_file() or entry.is_symlink()):
-                    continue
-                st = entry.stat()
-                key: StatKey | None = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+                st = os.stat(where, dir_fd=folder)
+                key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+                regular = S_ISREG(st.st_mode)
             except OSError:
-                key = None  # a dangling link: read (and reported invalid) every time
+                key, regular = None, False
+            if not regular:
+                try:  # not a regular file: kept only if it is a link (to a folder, or dangling)
+                    if not S_ISLNK(os.lstat(where, dir_fd=folder).st_mode):
+                        continue
+                except OSError:
+                    continue  # gone since the listing
             found.append((name, key))
+    finally:
+        if folder is not None:
+            os.close(folder)
     found.sort()
     return found
 
