@@ -1,0 +1,115 @@
+"""The row printer behind every `--format`: its JSON is json.dumps's, its CSV the csv module's."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casectl.cli import output
+from casectl.cli.output import Format, emit_records, json_default, json_records
+
+FIELDS = ["case_id", "client", "flags", "days", "note"]
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False)
+    | st.text()
+    | st.dates()
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+records = st.lists(st.lists(values, min_size=len(FIELDS), max_size=len(FIELDS)), max_size=6)
+
+
+def expected_json(rows: list[list[Any]], fields: list[str]) -> str:
+    data = [dict(zip(fields, row, strict=True)) for row in rows]
+    return json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(records)
+def test_json_is_exactly_what_json_dumps_writes(rows: list[list[Any]]) -> None:
+    assert "".join(json_records(rows, FIELDS)) == expected_json(rows, FIELDS)
+
+
+def test_json_of_many_records_comes_in_pieces_that_join_to_one_array() -> None:
+    rows = [[f"C-{n}", 'Ana "Li" Ñ\n', [] if n % 3 else ["same-day"], n, None] for n in range(2500)]
+    pieces = list(json_records(rows, FIELDS))
+    assert len(pieces) == 3
+    assert "".join(pieces) == expected_json(rows, FIELDS)
+    assert "".join(json_records([], FIELDS)) == "[]\n"
+    assert "".join(json_records([[]], [])) == "[\n  {}\n]\n"
+
+
+def test_nan_and_infinity_are_written_as_json_dumps_writes_them() -> None:
+    rows = [["a", "b", [float("nan")], float("inf"), -float("inf")]]
+    assert "".join(json_records(rows, FIELDS)) == expected_json(rows, FIELDS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(records)
+def test_csv_cells_are_plain_text(rows: list[list[Any]]) -> None:
+    written = _capture(rows, Format.csv)
+    parsed = list(csv.reader(io.StringIO(written)))
+    assert parsed[0] == FIELDS
+    assert parsed[1:] == [[_cell_text(v) for v in row] for row in rows]
+
+
+def test_a_carriage_return_in_a_cell_does_not_end_the_row() -> None:
+    rows = [["C-1", "line one\rline two", [], 1, None], ["C-2", "plain", ["x"], 2, None]]
+    for fmt, delimiter in ((Format.csv, ","), (Format.tsv, "\t")):
+        written = _capture(rows, fmt)
+        assert written.count("\n") == 3
+        parsed = list(csv.reader(io.StringIO(written, newline=""), delimiter=delimiter))
+        assert parsed[1:] == [
+            ["C-1", "line one\rline two", "", "1", ""],
+            ["C-2", "plain", "x", "2", ""],
+        ]
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell_text(v) for v in value)
+    return str(value)
+
+
+def _capture(rows: list[list[Any]], fmt: Format) -> str:
+    buffer = io.StringIO()
+    real = output.sys.stdout
+    output.sys.stdout = buffer
+    try:
+        emit_records(rows, FIELDS, fmt)
+    finally:
+        output.sys.stdout = real
+    return buffer.getvalue()
+
+
+def test_ids_are_written_once_each_in_order() -> None:
+    rows = [["C-2", "x", [], 1, None], ["C-1", "y", [], 2, None], ["C-2", "z", [], 3, None]]
+    assert _capture(rows, Format.ids) == "C-2\nC-1\n"
+
+
+def test_a_value_json_cannot_write_is_refused() -> None:
+    with pytest.raises(TypeError):
+        "".join(json_records([["a", "b", [], {1, 2}, None]], FIELDS))
+    assert json_default(dt.date(2026, 11, 25)) == "2026-11-25"
