@@ -7,6 +7,7 @@ tab-separated columns with a header. JSON and CSV field names are a documented c
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -65,10 +66,6 @@ def _write_delimited(
     when lines end in "\n"; a record with one is written with every cell quoted, so that no
     reader takes it for the end of a line.
     """
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(fields)
-    if not records:
-        return
     columns: list[Sequence[Any]] = list(zip(*records, strict=True))
     changed = False
     for n, column in enumerate(columns):
@@ -76,14 +73,21 @@ def _write_delimited(
             columns[n] = [v if v.__class__ in _AS_IS else _cell(v) for v in column]
             changed = True
     rows: Sequence[Sequence[Any]] = list(zip(*columns, strict=True)) if changed else records
-    with_cr = [n for n, column in enumerate(columns) if "\r" in "".join(map(str, column))]
-    if not with_cr:
-        writer.writerows(rows)
-        return
-    quoted = csv.writer(out, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    for row in rows:
-        has_cr = any(isinstance(row[n], str) and "\r" in row[n] for n in with_cr)
-        (quoted if has_cr else writer).writerow(row)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(fields)
+    writer.writerows(rows)
+    text = buffer.getvalue()
+    if "\r" in text:  # rare: find the rows that hold one and write them again, quoted
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+        quoted = csv.writer(buffer, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        writer.writerow(fields)
+        for row in rows:
+            has_cr = any(isinstance(cell, str) and "\r" in cell for cell in row)
+            (quoted if has_cr else writer).writerow(row)
+        text = buffer.getvalue()
+    out.write(text)
 
 
 def json_default(value: Any) -> Any:
