@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import shutil
@@ -29,7 +28,18 @@ CASECTL = Path(sys.executable).with_name("casectl")
 
 
 def run(args: Sequence[str], env: dict[str, str]) -> tuple[float, float, int, str]:
-    """Run casectl once: (wall seconds, cpu seconds, peak RSS in KB, stdout)."""
+    """Run casectl once: (wall seconds, cpu seconds, peak RSS in KB, stdout).
+
+    The output stays in a file until asked for: Linux counts the parent's resident set at the
+    fork into a child's peak (ru_maxrss survives exec), so this process keeps small, or every
+    command after a large one would seem to use as much memory as this script holds.
+    """
+    return _run(args, env, keep_output=True)
+
+
+def _run(
+    args: Sequence[str], env: dict[str, str], *, keep_output: bool
+) -> tuple[float, float, int, str]:
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen([str(CASECTL), *args], stdout=out, stderr=subprocess.PIPE, env=env)
@@ -42,7 +52,10 @@ def run(args: Sequence[str], env: dict[str, str]) -> tuple[float, float, int, st
         if proc.returncode not in (0, 3):
             raise SystemExit(f"casectl {' '.join(args)} failed ({proc.returncode}):\n{stderr}")
         out.seek(0)
-        text = out.read().decode()
+        if keep_output:
+            text = out.read().decode()
+        else:  # only its line count, a chunk at a time
+            text = "\n" * sum(chunk.count(b"\n") for chunk in iter(lambda: out.read(1 << 20), b""))
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, text
 
 
@@ -58,7 +71,7 @@ def measure(
     for _ in range(runs):
         if before:
             before()
-        wall, cpu, peak, output = run(args, env)
+        wall, cpu, peak, output = _run(args, env, keep_output=False)
         walls.append(wall)
         cpus.append(cpu)
         peaks.append(peak)
@@ -138,10 +151,10 @@ def main() -> None:
         else:
             generated = float("nan")
         d = ["--data-dir", str(data)]
-        rows = json.loads(run([*d, "list", "--format", "json"], env)[3])
-        target = next(
-            r["case_id"] for r in rows if r["status"] == "open" and r["stage"] == "follow-up"
+        listed = run(
+            [*d, "list", "--status", "open", "--stage", "follow-up", "--format", "ids"], env
         )
+        target = listed[3].split()[0]
 
         def no_index() -> None:
             shutil.rmtree(cache, ignore_errors=True)
