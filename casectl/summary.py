@@ -25,14 +25,16 @@ def latest_stage(case: Case) -> str:
     return reached
 
 
-def review_interval_days(case: Case, config: Config) -> int:
-    """The plan's review interval agreed with the family, else the default for the risk tier."""
-    plan = case.current_plan
-    if plan is not None:
-        return plan.review_interval_days
+def tier_review_days(case: Case, config: Config) -> tuple[int, str]:
+    """The config's default review interval for the case's risk tier, and the tier.
+
+    The tier is the latest risk record's (after any override); a case not yet scored counts as
+    moderate. It is the interval `plan` records when none is agreed, and the time an open case
+    without a plan is given to agree one.
+    """
     risk = case.current_risk
     level = risk.effective_level if risk else "moderate"
-    return int(getattr(config.review, f"interval_{level}_days"))
+    return int(getattr(config.review, f"interval_{level}_days")), level
 
 
 def next_review(case: Case, config: Config) -> dt.date | None:

@@ -57,7 +57,7 @@ def review_facts(case: Case, config: Config) -> list[Fact]:
     """Every dated fact of an open or on-hold case (none for closed or transferred ones)."""
     if case.status not in _ACTIVE:
         return []
-    from casectl.summary import latest_stage, next_review
+    from casectl.summary import latest_stage, next_review, tier_review_days
 
     facts: list[Fact] = []
     review = config.review
@@ -78,8 +78,7 @@ def review_facts(case: Case, config: Config) -> list[Fact]:
     else:
         # No plan yet: the tier's default review interval is the time allowed to agree one,
         # counted from the last step taken.
-        level = risk.effective_level if risk else "moderate"
-        interval = int(getattr(review, f"interval_{level}_days"))
+        interval, _ = tier_review_days(case, config)
         dates = [case.opened]
         dates += [r.date for r in case.screening]
         dates += [r.date for r in case.assessments]

@@ -117,6 +117,49 @@ def test_plan_needs_a_risk_level(cli: Cli) -> None:
     assert "needs a risk level first" in result.stderr and f"casectl risk {case}" in result.stderr
 
 
+def _scored_case(cli: Cli) -> str:
+    case = open_case(cli)
+    cli("screen", case, "--referral-source", "school", "--referral-reason", "asthma",
+        "--eligible", "--reason", "complex needs", "--date", "2026-09-01")  # fmt: skip
+    cli("assess", case, "--health-status", "stable", "--date", "2026-09-10")
+    cli("risk", case, "--date", "2026-09-10")
+    return case
+
+
+def _plan_interval(cli: Cli, case: str) -> int:
+    data = YAML(typ="safe").load((cli.data_dir / f"{case}.yaml").read_text())
+    return int(data["care_plans"][-1]["review_interval_days"])
+
+
+def test_plan_without_an_agreed_interval_takes_the_tiers_default_and_says_so(cli: Cli) -> None:
+    config = cli.data_dir / "config.toml"
+    text = config.read_text()
+    for level, days in (("low", 45), ("moderate", 21), ("high", 10)):
+        text = text.replace(f"interval_{level}_days = ", f"interval_{level}_days = {days} # ", 1)
+    config.write_text(text)
+    case = _scored_case(cli)
+    shown = json.loads(cli("show", case, "--format", "json").stdout)
+    level = shown["risk_assessments"][-1]["level"]
+    goal = ("--goal", "Sleep through; measure=nights; target=5; by=2027-01-01")
+    result = cli("plan", case, *goal, "--agreed-by", "client", "--date", "2026-09-15")
+    expected = {"low": 45, "moderate": 21, "high": 10}[level]
+    assert f"review every {expected} days (the default for {level} risk;" in result.stdout
+    assert _plan_interval(cli, case) == expected
+    # A revision keeps the interval of the plan it revises; an agreed one is recorded as given.
+    result = cli("plan", case, "--agreed-by", "client", "--date", "2026-09-16")
+    assert result.stdout.rstrip().endswith(f"review every {expected} days.")
+    result = cli(
+        "plan", case, "--review-every", "2w", "--agreed-by", "client", "--date", "2026-09-17"
+    )
+    assert result.stdout.rstrip().endswith("review every 14 days.")
+    assert _plan_interval(cli, case) == 14
+    # A clinician's override sets the tier, and with it the default.
+    other = _scored_case(cli)
+    cli("risk", other, "--override", "high", "--reason", "new seizures", "--date", "2026-09-16")
+    result = cli("plan", other, *goal, "--agreed-by", "client", "--date", "2026-09-16")
+    assert "the default for high risk" in result.stdout and _plan_interval(cli, other) == 10
+
+
 def test_implement_follow_up_and_evaluate_need_a_plan(cli: Cli) -> None:
     case = open_case(cli)
     for args in (

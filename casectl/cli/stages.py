@@ -485,7 +485,9 @@ def plan(
         None, "--resource", help="A resource in the plan (repeatable)."
     ),
     review_every: str | None = typer.Option(
-        None, "--review-every", help="Review interval agreed with the family: 30d, 2w, 3m."
+        None,
+        "--review-every",
+        help="Review interval agreed with the family: 30d, 2w, 3m (default: the config's interval for the risk tier).",
     ),
     agreed_by: list[str] | None = typer.Option(
         None, "--agreed-by", help="client or family member ids who agreed (repeatable)."
@@ -510,9 +512,11 @@ def plan(
     from casectl.dates import parse_date, parse_duration_days
     from casectl.models.records import CarePlan
     from casectl.stages.records import plan as record_plan
+    from casectl.summary import tier_review_days
 
     cases = store(ctx)
-    current = cases.peek(case_id).current_plan
+    existing = cases.peek(case_id)
+    current = existing.current_plan
     data = _base(ctx, from_, date, by, note)
     if keep_goals and current is not None and not from_:
         data.setdefault("goals", [g.model_dump(exclude_unset=True) for g in current.goals])
@@ -548,6 +552,10 @@ def plan(
     data["resources"] = [*data.get("resources", []), *(resources or [])]
     if review_every:
         data["review_interval_days"] = parse_duration_days(review_every, what="--review-every")
+    default_for = None
+    if data.get("review_interval_days") is None:
+        # None agreed yet: the config's interval for the case's risk tier, said so below.
+        data["review_interval_days"], default_for = tier_review_days(existing, cases.config)
     if agreed_by:
         data["agreed_by"] = split_csv(agreed_by)
     if family_input:
@@ -565,9 +573,10 @@ def plan(
         command="plan",
     )
     case = save(ctx, case_id, lambda c: record_plan(c, record))
-    echo_ok(
-        f"{case.id}: care plan recorded with {len(record.goals)} goal(s); review every {record.review_interval_days} days."
-    )
+    how_often = f"review every {record.review_interval_days} days"
+    if default_for:
+        how_often += f" (the default for {default_for} risk; agree another with --review-every)"
+    echo_ok(f"{case.id}: care plan recorded with {len(record.goals)} goal(s); {how_often}.")
 
 
 @app.command()
