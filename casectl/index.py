@@ -25,13 +25,13 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from casectl.batch import in_chunks, paused_gc
 from casectl.dates import completed_years
 
 if TYPE_CHECKING:
@@ -44,9 +44,6 @@ CONFIG_NAME = "config.toml"  # casectl.config.CONFIG_NAME, without importing pyd
 CASE_SUFFIX = ".yaml"  # casectl.store.paths.CASE_SUFFIX
 # A file changed this recently may change again within the same timestamp tick.
 RACY_NS = 2_000_000_000
-# Below this many files to read, starting worker processes costs more than it saves.
-PARALLEL_FROM = 300
-CHUNK = 250
 
 StatKey = tuple[int, int, int, int]  # mtime, ctime (ns), size, inode
 
@@ -142,61 +139,6 @@ def index_path(root: Path) -> Path:
     """The index file of the data directory `root`."""
     key = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
     return cache_dir() / f"index-{key[:32]}.bin"
-
-
-# --- long batch work ---
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Run a block without the cyclic garbage collector.
-
-    Building hundreds of thousands of small lists and tuples (the index, the review) makes the
-    collector run over and over for nothing: none of them form cycles. Paused, it is 2-3x faster.
-    """
-    import gc
-
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        # What was built lives until the command ends: freeze it, so that re-enabling the
-        # collector does not start with a full pass over every one of those objects.
-        gc.freeze()
-        if was_on:
-            gc.enable()
-
-
-@contextmanager
-def progress(total: int, label: str, *, minimum: int = 200) -> Iterator[Callable[[int], None]]:
-    """Yield `advance(n)`; a progress bar on stderr while it runs, only when stderr is a terminal.
-
-    Short jobs (fewer than `minimum` steps) and piped stderr show nothing.
-    """
-    if total < minimum or not sys.stderr.isatty():
-        yield _no_progress
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-
-        def advance(steps: int = 1) -> None:
-            bar.advance(task, steps)
-
-        yield advance
-
-
-def _no_progress(steps: int = 1) -> None:
-    pass
 
 
 # --- reading the caseload ---
@@ -329,45 +271,17 @@ def _read_files(
     root: Path, stale: list[tuple[str, StatKey | None]], today: dt.date, started: int
 ) -> dict[str, Entry]:
     """Read, validate and summarise the given files, in worker processes when there are many."""
-    jobs = stale
-    workers = _workers() if len(jobs) >= PARALLEL_FROM else 1
-    out: dict[str, Entry] = {}
-    if workers == 1:
-        with progress(len(jobs), "Indexing cases") as advance:
-            for start in range(0, len(jobs), CHUNK):
-                chunk = jobs[start : start + CHUNK]
-                out.update(_read_chunk(str(root), chunk, today, started))
-                advance(len(chunk))
-        return out
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
     # Import what the workers use before they fork, so each does not import it again.
     from casectl.store.store import CaseStore  # noqa: F401
 
-    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    size = max(50, min(CHUNK, len(jobs) // (workers * 4) + 1))
-    chunks = [jobs[start : start + size] for start in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        # All work is submitted (and the workers forked) before any progress thread starts.
-        futures = {pool.submit(_read_chunk, str(root), c, today, started): len(c) for c in chunks}
-        with progress(len(jobs), "Indexing cases") as advance:
-            for future in as_completed(futures):
-                out.update(future.result())
-                advance(futures[future])
+    out: dict[str, Entry] = {}
+    for entries in in_chunks(_read_chunk, (str(root), today, started), stale, "Indexing cases"):
+        out.update(entries)
     return out
 
 
-def _workers() -> int:
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
-
-
 def _read_chunk(
-    root_text: str, chunk: list[tuple[str, StatKey | None]], today: dt.date, started: int
+    root_text: str, today: dt.date, started: int, chunk: Sequence[tuple[str, StatKey | None]]
 ) -> dict[str, Entry]:
     """Index entries for some files of one data directory (run in a worker or in-process)."""
     from casectl.errors import CasectlError

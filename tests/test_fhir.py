@@ -503,11 +503,49 @@ def test_export_all_writes_one_valid_bundle_per_line(examples: Cli, tmp_path: Pa
     assert out.read_text(encoding="utf-8") == result.stdout
 
 
+def test_export_all_in_worker_processes_writes_the_same_lines(
+    examples: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casectl import batch
+
+    (examples.data_dir / "C-2026-9999.yaml").write_text("id: [broken\n")
+    alone = examples("export", "--all", "--format", "fhir", "--deidentify")
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 5)
+    monkeypatch.setattr(batch, "CHUNK", 3)
+    monkeypatch.setattr(batch, "workers", lambda: 2)
+    together = examples("export", "--all", "--format", "fhir", "--deidentify")
+    assert together.stdout == alone.stdout and len(alone.stdout.splitlines()) == len(EXAMPLES)
+    assert together.stderr == alone.stderr and "1 case file(s) are invalid" in alone.stderr
+
+
 def test_export_all_leaves_out_an_invalid_file_with_a_warning(examples: Cli) -> None:
     (examples.data_dir / "C-2026-9999.yaml").write_text("id: [broken\n")
     result = examples("export", "--all", "--format", "fhir")
     assert len(result.stdout.splitlines()) == len(EXAMPLES)
     assert "1 case file(s) are invalid" in result.stderr
+
+
+def test_an_export_to_a_file_that_fails_midway_leaves_the_old_file(
+    examples: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    out = exports / "all.ndjson"
+    out.write_text("last week's export\n")
+    made: list[str] = []
+    real = fhir.case_to_bundle
+
+    def failing(case: Case, **kw: Any) -> dict[str, Any]:
+        made.append(case.id)
+        if len(made) == 3:
+            raise RuntimeError("the disk is full")
+        return real(case, **kw)
+
+    monkeypatch.setattr(fhir, "case_to_bundle", failing)
+    result = examples("export", "--all", "-f", "fhir", "-o", str(out), ok=False)
+    assert result.exit_code == 70 and "internal error" in result.stderr
+    assert out.read_text() == "last week's export\n"
+    assert [p.name for p in exports.iterdir()] == ["all.ndjson"]  # no temporary file left
 
 
 @pytest.mark.parametrize(

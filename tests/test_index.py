@@ -4,19 +4,23 @@ broken, and the fast reader gives exactly what the store's reader gives.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
 import marshal
 import os
 import shutil
 import stat
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casectl import caseload, index
+from casectl import batch, caseload, index
 from casectl.demo import write_demo
 from casectl.errors import InvalidCaseFile
 from casectl.index import index_path, load_summaries, summarise
@@ -286,10 +290,10 @@ def test_fresh_files_are_read_again(demo: Path) -> None:
 def test_many_files_are_read_by_worker_processes(
     demo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index, "PARALLEL_FROM", 10)
-    monkeypatch.setattr(index, "_workers", lambda: 2)
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(batch, "workers", lambda: 2)
     parallel = load(demo, use_index=False)
-    monkeypatch.setattr(index, "PARALLEL_FROM", 10_000)
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 10_000)
     assert parallel.cases == load(demo, use_index=False).cases
 
 
@@ -320,10 +324,57 @@ def test_filter_vocabularies_match_the_models() -> None:
 def test_progress_is_silent_when_stderr_is_not_a_terminal(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with index.progress(10_000, "Working") as advance:
+    with batch.progress(10_000, "Working") as advance:
         advance(5_000)
         advance(5_000)
     assert capsys.readouterr() == ("", "")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_a_bar_on_a_terminal_and_leaves_nothing_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with batch.progress(10_000, "Working") as advance:
+        advance(5_000)
+        advance(5_000)
+    drawn = screen.getvalue()
+    assert "Working" in drawn and "10000/10000" in drawn
+    with batch.progress(10, "Short") as advance:  # under the minimum: no bar at all
+        advance(10)
+    assert "Short" not in screen.getvalue()
+
+
+def test_long_batch_commands_report_progress_per_file(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, str, int]] = []
+    real = batch.progress
+
+    @contextlib.contextmanager
+    def recording(total: int, label: str, **kw: int) -> Iterator[Callable[[int], None]]:
+        done = [0]
+        with real(total, label, **kw) as advance:
+
+            def step(n: int = 1) -> None:
+                done[0] += n
+                advance(n)
+
+            yield step
+        seen.append((total, label, done[0]))
+
+    monkeypatch.setattr(batch, "progress", recording)
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 10_000)  # in-process, so the recorder sees it
+    cli = Cli(demo)
+    cli("check")
+    cli("export", "--all", "--format", "fhir", "--deidentify")
+    cli("list")
+    assert seen == [(40, "Checking", 40), (40, "Exporting", 40), (40, "Indexing cases", 40)]
 
 
 # --- the fast reader gives what the store's reader gives ---

@@ -227,7 +227,7 @@ def check(
 
     if fmt not in ("text", "json"):
         raise InvalidInput(f"--format {fmt!r}: check prints text or json.")
-    from casectl.index import progress
+    from casectl.batch import progress
 
     cases = store(ctx)
     total = len(case_ids) if case_ids else len(cases.case_files())

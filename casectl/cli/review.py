@@ -111,9 +111,9 @@ def _items(
     import atexit
     import gc
 
+    from casectl.batch import paused_gc
     from casectl.caseload import read_caseload
     from casectl.dates import today
-    from casectl.index import paused_gc
     from casectl.worklist import review_items
 
     # The process ends after one command: skip the collector's final pass over everything

@@ -18,7 +18,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -311,21 +311,27 @@ def _read_regular_file(path: Path) -> bytes:
         os.close(fd)
 
 
-def write_atomic(path: Path, text: str | bytes, *, exclusive: bool = False) -> None:
-    """Write `text` (UTF-8 text, or bytes as they are) to `path` so that readers see the old
-    file or the new one, never half of one.
+def write_atomic(path: Path, text: str | bytes | Iterable[str], *, exclusive: bool = False) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never half of one.
 
-    The temporary file sits in the same folder (so the rename is atomic and no case data lands in
-    a shared temp folder), is created 0600, and is fsynced before and after the rename.
+    `text` is UTF-8 text, bytes as they are, or pieces of text written as they come (a large
+    export need not be held whole). The temporary file sits in the same folder (so the rename is
+    atomic and no case data lands in a shared temp folder), is created 0600, and is fsynced
+    before and after the rename; if anything fails, it is removed and `path` is untouched.
     """
     folder = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=".casectl-", suffix=".tmp", dir=folder)
     tmp = Path(tmp_name)
-    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(text, bytes):
+                handle.write(text)
+            elif isinstance(text, str):
+                handle.write(text.encode("utf-8"))
+            else:
+                for piece in text:
+                    handle.write(piece.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         if exclusive:
