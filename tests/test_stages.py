@@ -415,3 +415,10 @@ def test_stage_commands_prompt_on_a_terminal(cli: Cli, monkeypatch) -> None:  # 
     monkeypatch.setattr("casectl.cli.common.stdin_is_tty", lambda: True)
     cli("screen", case, "--eligible", "--reason", "r", input="school nurse\nabsences\n")
     assert load(cli, case)["screening"][0]["referral_source"] == "school nurse"
+
+
+def test_confirmations_print_case_text_as_written(cli: Cli, planned: str) -> None:
+    # Brackets in case data are text, not terminal markup to be swallowed.
+    result = cli("implement", planned, "--refer", "Clinic [bold]North[/bold]; reason=asthma")
+    assert f"{planned}: coordination recorded." in result.stdout
+    assert "to Clinic [bold]North[/bold]: sent" in result.stdout
