@@ -146,9 +146,12 @@ def index_path(root: Path) -> Path:
 
 def _stat_key(path: Path | str) -> StatKey | None:
     try:
-        st = os.stat(path)
+        return _key(os.stat(path))
     except OSError:
         return None
+
+
+def _key(st: os.stat_result) -> StatKey:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
@@ -176,8 +179,7 @@ def _case_files(root: Path) -> list[tuple[str, StatKey | None]]:
             key: StatKey | None
             try:
                 st = os.stat(where, dir_fd=folder)
-                key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-                regular = S_ISREG(st.st_mode)
+                key, regular = _key(st), S_ISREG(st.st_mode)
             except OSError:
                 key, regular = None, False
             if not regular:
@@ -378,27 +380,17 @@ def _write_index(
     path: Path, root: Path, config_key: StatKey | None, window_days: int, files: dict[str, Entry]
 ) -> None:
     """Replace the index atomically; an index that cannot be written is only a slower next run."""
-    from casectl.store.store import write_atomic
+    from casectl.store.store import remove_stale_temp_files, write_atomic
 
     data = encode_index(_header(root, config_key, window_days), files)
     try:
         folder = path.parent
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
-        _remove_leftovers(folder)
+        # A killed rebuild can leave its temporary file; it holds case data, so it goes.
+        remove_stale_temp_files(folder)
         write_atomic(path, data)
         # casectl 0.1 kept this index as JSON beside it: case data nothing reads any more.
         path.with_suffix(".json").unlink(missing_ok=True)
     except OSError:
         pass
-
-
-def _remove_leftovers(folder: Path) -> None:
-    # A killed rebuild can leave its temporary file; it holds case data, so it goes.
-    hour_ago = time.time() - 3600
-    for leftover in folder.glob(".casectl-*.tmp"):
-        try:
-            if leftover.stat().st_mtime < hour_ago:
-                leftover.unlink()
-        except OSError:
-            pass
