@@ -73,8 +73,7 @@ def export(
 
     Example: casectl export C-2026-0001 --format html -o care-plan.html
     """
-    from casectl.deidentify import pseudonym, pseudonym_key
-    from casectl.export.redaction import IDENTIFIED, Redaction
+    from casectl.deidentify import pseudonym_key
 
     cases = store(ctx)
     today = when(as_of, "--as-of")
@@ -83,10 +82,6 @@ def export(
             "--lang sets the language of the care plan; use it with --format markdown or html."
         )
     key = pseudonym_key(cases.root) if deidentify else None
-
-    def redaction(cid: str) -> Redaction:
-        return Redaction(pseudonym(cid, key)) if key is not None else IDENTIFIED
-
     if all_cases:
         if case_id is not None:
             raise InvalidInput("give a CASE or --all, not both.")
@@ -111,13 +106,22 @@ def export(
     if fmt is ExportFormat.fhir:
         from casectl.export.fhir import case_to_bundle
 
-        bundle = case_to_bundle(case, today=today, redaction=redaction(case.id))
+        bundle = case_to_bundle(case, today=today, redaction=_redaction(case.id, key))
         text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
     else:
-        text = _care_plan(case, cases.config, today, fmt, lang, redaction(case.id))
+        text = _care_plan(case, cases.config, today, fmt, lang, _redaction(case.id, key))
     if not deidentify:
         _note(IDENTIFYING)
     _write(text, output)
+
+
+def _redaction(case_id: str, key: bytes | None) -> Redaction:
+    """What an export of this case leaves out: nothing, or (with a pseudonym key) what
+    --deidentify promises."""
+    from casectl.deidentify import pseudonym
+    from casectl.export.redaction import IDENTIFIED, Redaction
+
+    return IDENTIFIED if key is None else Redaction(pseudonym(case_id, key))
 
 
 def _note(message: str) -> None:
@@ -166,9 +170,7 @@ def _bundle_lines(
     root: str, store_today: dt.date, today: dt.date, key: bytes | None, names: Sequence[str]
 ) -> tuple[list[str], int]:
     """The Bundle lines of some case files, and how many of them were invalid."""
-    from casectl.deidentify import pseudonym
     from casectl.export.fhir import case_to_bundle
-    from casectl.export.redaction import IDENTIFIED, Redaction
     from casectl.store import CaseStore
     from casectl.store.fast import read_case
 
@@ -181,8 +183,7 @@ def _bundle_lines(
         except InvalidCaseFile:
             invalid += 1
             continue
-        redaction = IDENTIFIED if key is None else Redaction(pseudonym(case.id, key))
-        bundle = case_to_bundle(case, today=today, redaction=redaction)
+        bundle = case_to_bundle(case, today=today, redaction=_redaction(case.id, key))
         lines.append(json.dumps(bundle, ensure_ascii=False, separators=(",", ":")) + "\n")
     return lines, invalid
 
