@@ -104,7 +104,7 @@ def in_chunks(
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    size = max(50, min(CHUNK, len(items) // (count * 4) + 1))
+    size = min(CHUNK, max(50, len(items) // (count * 4) + 1))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     pool = ProcessPoolExecutor(max_workers=count, mp_context=context)
     try:
@@ -113,8 +113,8 @@ def in_chunks(
         with progress(len(items), label) as advance:
             while pending:
                 # Each result is let go once passed on: an export's are 200 MB in all.
-                future, size = pending.popleft()
+                future, count_done = pending.popleft()
                 yield future.result()
-                advance(size)
+                advance(count_done)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
