@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from casectl.errors import ExitStatus
-from casectl.summary import LIST_FIELDS
+from casectl.state import LIST_FIELDS
 from tests.conftest import Cli, open_case
 
 
@@ -289,7 +289,7 @@ def test_an_internal_error_shows_no_traceback_and_no_case_data(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("Mia Santos secret")
 
-    monkeypatch.setattr("casectl.render.render_case", broken)
+    monkeypatch.setattr("casectl.cli.render.render_case", broken)
     result = cli("show", planned, ok=False)
     assert result.exit_code == 70
     assert "Traceback" not in result.output and "Mia Santos" not in result.output

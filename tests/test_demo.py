@@ -13,9 +13,9 @@ import pytest
 from casectl.config import Config
 from casectl.demo import case_yaml, demo_case, demo_cases
 from casectl.errors import ExitStatus
+from casectl.state import latest_stage
 from casectl.store import yamlio
 from casectl.store.store import dump_case
-from casectl.summary import latest_stage
 from tests.conftest import TODAY, Cli
 
 AS_OF = dt.date.fromisoformat(TODAY)

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from casectl.errors import ExitStatus
-from casectl.export.document import escape_markdown
+from casectl.share.document import escape_markdown
 from tests.conftest import Cli, open_case, planned_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -339,7 +339,7 @@ def test_every_example_html_is_self_contained(examples: Cli) -> None:
 
 
 def test_an_arabic_plan_would_read_right_to_left() -> None:
-    from casectl.export.document import Document, Heading, to_html
+    from casectl.share.document import Document, Heading, to_html
 
     page = to_html(Document(title="t", lang="ar", blocks=(Heading("x"),), right_to_left=True))
     assert '<html lang="ar" dir="rtl">' in page

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from casectl.dates import completed_years
-from casectl.deidentify import pseudonym, pseudonym_key
 from casectl.errors import InvalidInput
-from casectl.export.fhir import LOINC, bundle_to_case, validate_bundle
 from casectl.models.case import Case
+from casectl.share.deidentify import pseudonym, pseudonym_key
+from casectl.share.fhir import LOINC, bundle_to_case, validate_bundle
 from casectl.store import CaseStore, dump_case
 from tests.conftest import Cli, planned_case
 

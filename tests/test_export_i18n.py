@@ -12,8 +12,6 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from casectl.export import familyplan
-from casectl.export.i18n import catalog_languages, family_language, load_language
 from casectl.models.case import Case
 from casectl.models.vocab import (
     GoalDomain,
@@ -24,6 +22,8 @@ from casectl.models.vocab import (
     TeamRole,
     choices,
 )
+from casectl.share import familyplan
+from casectl.share.i18n import catalog_languages, family_language, load_language
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "casectl" / "locale"
@@ -32,7 +32,7 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 
 def _code_messages() -> set[str]:
-    found = extract_from_dir(str(ROOT / "casectl" / "export"), keywords=KEYWORDS)
+    found = extract_from_dir(str(ROOT / "casectl" / "share"), keywords=KEYWORDS)
     return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
 
 

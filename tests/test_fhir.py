@@ -13,11 +13,11 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from casectl.errors import ExitStatus, InvalidInput
-from casectl.export import fhir, valuesets
-from casectl.export.fhir import RECORD_URL, bundle_to_case, case_to_bundle, validate_bundle
-from casectl.export.valuesets import check_codes
 from casectl.models import vocab
 from casectl.models.case import Case
+from casectl.share import fhir, valuesets
+from casectl.share.fhir import RECORD_URL, bundle_to_case, case_to_bundle, validate_bundle
+from casectl.share.valuesets import check_codes
 from casectl.store import CaseStore, dump_case
 from tests.conftest import Cli, planned_case
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from casectl.gitlog import HISTORY_FIELDS
+from casectl.store.gitlog import HISTORY_FIELDS
 from tests.conftest import Cli, open_case, planned_case
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -209,7 +209,7 @@ def test_when_git_is_missing_the_write_stands_and_history_says_so(
     repo: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case = planned_case(repo)
-    monkeypatch.setattr("casectl.gitlog.shutil.which", lambda name: None)
+    monkeypatch.setattr("casectl.store.gitlog.shutil.which", lambda name: None)
     result = repo("hold", case, "--reason", "family abroad")
     assert result.exit_code == 0 and "git is not installed" in result.stderr
     assert "status: on-hold" in repo.path(case).read_text()

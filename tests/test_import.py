@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from casectl.importing import COLUMNS
+from casectl.share.importing import COLUMNS
 from tests.conftest import Cli, planned_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,7 +169,7 @@ def test_the_template_imports_into_a_copy_of_the_example_caseload(cli: Cli, tmp_
 
 
 def _bundle_of(cli: Cli, case_id: str, tmp_path: Path) -> Path:
-    fhir = pytest.importorskip("casectl.export.fhir")
+    fhir = pytest.importorskip("casectl.share.fhir")
     from casectl.store.store import CaseStore
 
     case = CaseStore(cli.data_dir).load(case_id).case

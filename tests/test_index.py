@@ -20,15 +20,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casectl import batch, caseload, index
+from casectl import batch
 from casectl.demo import write_demo
 from casectl.errors import InvalidCaseFile
-from casectl.index import index_path, load_summaries, summarise
 from casectl.models.case import STAGE_SECTIONS
 from casectl.models.vocab import CASE_STATUSES, RISK_LEVELS
+from casectl.review import caseload, index
+from casectl.review.index import index_path, load_summaries, summarise
+from casectl.state import LIST_FIELDS
 from casectl.store import CaseStore, fast, yamlio
 from casectl.store.fast import _NotFast, fast_plain, read_case
-from casectl.summary import LIST_FIELDS
 from tests.conftest import TODAY, Cli
 
 AS_OF = dt.date.fromisoformat(TODAY)

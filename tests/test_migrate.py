@@ -3,7 +3,7 @@ on their next write; `casectl migrate` does a whole folder; newer files are refu
 
 The package is at schema 1, so the version 1 → 2 change shown here is a test-only one: section
 `coordination` renamed `implementation` (the key of the `implement` step), with a case model that
-reads and writes the new key. It goes through the real mechanism (casectl.migrate and the store).
+reads and writes the new key. It goes through the real mechanism (casectl.store.schema and the store).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import pytest
 from pydantic import Field
 from ruamel.yaml.comments import CommentedMap
 
-import casectl.migrate
+import casectl.store.schema
 from casectl.errors import ExitStatus
-from casectl.migrate import Migration, Schema, rename_key
 from casectl.models.case import Case
 from casectl.models.records import Coordination
 from casectl.store.lock import locked
+from casectl.store.schema import Migration, Schema, rename_key
 from tests.conftest import Cli, open_case, planned_case
 
 
@@ -44,7 +44,7 @@ SCHEMA_2 = Schema(2, (Migration(1, _rename_coordination),), CaseV2)
 @pytest.fixture
 def schema_2(monkeypatch: pytest.MonkeyPatch) -> None:
     """This casectl, as if it had been upgraded to schema 2."""
-    monkeypatch.setattr(casectl.migrate, "CURRENT", SCHEMA_2)
+    monkeypatch.setattr(casectl.store.schema, "CURRENT", SCHEMA_2)
 
 
 def comments(text: str) -> list[str]:
@@ -140,7 +140,7 @@ def test_an_unknown_schema_version_is_refused_and_the_file_never_written(
 
 def test_an_old_file_is_read_migrated_and_reading_never_writes(cli: Cli, schema_2: None) -> None:
     with pytest.MonkeyPatch.context() as real:
-        real.setattr(casectl.migrate, "CURRENT", casectl.migrate.Schema(1, (), Case))
+        real.setattr(casectl.store.schema, "CURRENT", casectl.store.schema.Schema(1, (), Case))
         case = implemented_case(cli)
     before = snapshot(cli.data_dir)
     shown = cli("show", case, "--format", "json")
@@ -156,7 +156,7 @@ def test_the_next_write_saves_the_migration_and_keeps_every_comment(
     case = implemented_case(cli)
     path = cli.path(case)
     old = path.read_text()
-    monkeypatch.setattr(casectl.migrate, "CURRENT", SCHEMA_2)
+    monkeypatch.setattr(casectl.store.schema, "CURRENT", SCHEMA_2)
     cli("follow-up", case, "--mode", "phone", "--with", "mother", "--summary", "after the upgrade")
     new = path.read_text()
     assert "schema_version: 2   # written by casectl 0.1\n" in new
@@ -188,7 +188,7 @@ def test_migrate_reports_each_file_and_dry_run_writes_nothing(
     cli.path(broken).write_text(
         cli.path(broken).read_text().replace("dob: 2013-05-05", "dob: 2013-02-30")
     )
-    monkeypatch.setattr(casectl.migrate, "CURRENT", SCHEMA_2)
+    monkeypatch.setattr(casectl.store.schema, "CURRENT", SCHEMA_2)
     old = snapshot(cli.data_dir)
 
     dry = cli("migrate", "--dry-run", ok=False)
@@ -220,7 +220,7 @@ def test_migrate_reports_each_file_and_dry_run_writes_nothing(
     cli("follow-up", first, "--mode", "phone", "--with", "mother", "--summary", "still fine")
 
     # The old casectl refuses what the new one wrote, and leaves it alone.
-    monkeypatch.setattr(casectl.migrate, "CURRENT", casectl.migrate.Schema(1, (), Case))
+    monkeypatch.setattr(casectl.store.schema, "CURRENT", casectl.store.schema.Schema(1, (), Case))
     before = cli.path(first).read_bytes()
     result = cli(
         "follow-up", first, "--mode", "phone", "--with", "mother", "--summary", "x", ok=False
@@ -234,7 +234,7 @@ def test_migrate_takes_each_case_s_lock(
     cli: Cli, schema_2: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.MonkeyPatch.context() as real:
-        real.setattr(casectl.migrate, "CURRENT", casectl.migrate.Schema(1, (), Case))
+        real.setattr(casectl.store.schema, "CURRENT", casectl.store.schema.Schema(1, (), Case))
         busy = open_case(cli)
         free = open_case(cli, name="Leo Park", dob="2012-01-09")
     monkeypatch.setenv("CASECTL_LOCK_TIMEOUT", "0.1")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from casectl.report import closure_category
+from casectl.review.report import closure_category
 from tests.conftest import Cli, open_case
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,8 +19,8 @@ import pytest
 
 from casectl.errors import ExitStatus
 from casectl.models.case import Case
+from casectl.review.worklist import REVIEW_FIELDS, REVIEW_KINDS
 from casectl.store import CaseStore
-from casectl.worklist import REVIEW_FIELDS, REVIEW_KINDS
 from tests.conftest import Cli
 
 BY = "J. Rivera"

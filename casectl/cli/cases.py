@@ -43,7 +43,7 @@ def init(
     cases = store(ctx)
     made = cases.init()
     if git and not (cases.root / ".git").exists():
-        from casectl.gitlog import git_init
+        from casectl.store.gitlog import git_init
 
         git_init(cases.root)
         made.append(cases.root / ".git")
@@ -159,7 +159,7 @@ def show(
 
     Example: casectl show C-2026-0001
     """
-    from casectl.render import case_json, render_case
+    from casectl.cli.render import case_json, render_case
 
     cases = store(ctx)
     case = cases.peek(case_id)
@@ -199,8 +199,8 @@ def list_cases(
 
     Example: casectl list --status active --risk high --format csv
     """
-    from casectl.caseload import Filters, load_caseload
-    from casectl.summary import LIST_FIELDS
+    from casectl.review.caseload import Filters, load_caseload
+    from casectl.state import LIST_FIELDS
 
     cases = store(ctx)
     filters = Filters.parse(status=status, risk=risk, manager=manager, stage=stage)
@@ -223,7 +223,7 @@ def check(
 
     Example: casectl check    (in a git pre-commit hook: casectl check || exit 1)
     """
-    from casectl.checking import check_cases
+    from casectl.store.checking import check_cases
 
     if fmt not in ("text", "json"):
         raise InvalidInput(f"--format {fmt!r}: check prints text or json.")
@@ -483,7 +483,7 @@ def _commit(cases: Any, path: Path, case_id: str, stage: str, summary: str, who:
     """With `[git] commit = true`, commit the file that was just written (the write stands either way)."""
     if not cases.config.git.commit:
         return
-    from casectl.gitlog import ChangeNote, commit_or_warn
+    from casectl.store.gitlog import ChangeNote, commit_or_warn
 
     warning = commit_or_warn(
         cases.root, path, case_id, ChangeNote(stage, summary, who), fallback_author=who

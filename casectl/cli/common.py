@@ -144,7 +144,7 @@ def save(ctx: typer.Context, case_id: str, change: Callable[[Any], Any]) -> Any:
 
     saved = cases.update(case_id, remembering)
     if cases.config.git.commit and before:
-        from casectl.gitlog import commit_or_warn, describe_change
+        from casectl.store.gitlog import commit_or_warn, describe_change
 
         note = describe_change(before[-1], saved)
         warning = commit_or_warn(

@@ -19,8 +19,8 @@ from casectl.errors import CaseNotFound, InvalidCaseFile, InvalidInput
 
 if TYPE_CHECKING:
     from casectl.config import Config
-    from casectl.export.redaction import Redaction
     from casectl.models.case import Case
+    from casectl.share.redaction import Redaction
     from casectl.store import CaseStore
 
 IDENTIFYING = "this export identifies the client; share it only as your consent rules allow."
@@ -73,7 +73,7 @@ def export(
 
     Example: casectl export C-2026-0001 --format html -o care-plan.html
     """
-    from casectl.deidentify import pseudonym_key
+    from casectl.share.deidentify import pseudonym_key
 
     cases = store(ctx)
     today = when(as_of, "--as-of")
@@ -104,7 +104,7 @@ def export(
         raise MissingInput("`export` needs a CASE, or --all with --format fhir.")
     case = cases.peek(case_id)
     if fmt is ExportFormat.fhir:
-        from casectl.export.fhir import case_to_bundle
+        from casectl.share.fhir import case_to_bundle
 
         bundle = case_to_bundle(case, today=today, redaction=_redaction(case.id, key))
         text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
@@ -118,8 +118,8 @@ def export(
 def _redaction(case_id: str, key: bytes | None) -> Redaction:
     """What an export of this case leaves out: nothing, or (with a pseudonym key) what
     --deidentify promises."""
-    from casectl.deidentify import pseudonym
-    from casectl.export.redaction import IDENTIFIED, Redaction
+    from casectl.share.deidentify import pseudonym
+    from casectl.share.redaction import IDENTIFIED, Redaction
 
     return IDENTIFIED if key is None else Redaction(pseudonym(case_id, key))
 
@@ -136,9 +136,9 @@ def _care_plan(
     lang: str | None,
     redaction: Redaction,
 ) -> str:
-    from casectl.export.document import to_html, to_markdown
-    from casectl.export.familyplan import family_plan
-    from casectl.export.i18n import family_language, load_language
+    from casectl.share.document import to_html, to_markdown
+    from casectl.share.familyplan import family_plan
+    from casectl.share.i18n import family_language, load_language
 
     language, note = load_language(lang or family_language(case, today))
     if note:
@@ -156,7 +156,7 @@ def _all_bundles(
     and the files left out."""
     # Import what the workers use before they fork, so each does not import it again.
     from casectl.batch import in_chunks
-    from casectl.export import fhir  # noqa: F401
+    from casectl.share import fhir  # noqa: F401
 
     names = [path.name for path in cases.case_files()]
     args = (str(cases.root), cases.today, today, key)
@@ -170,7 +170,7 @@ def _bundle_lines(
     root: str, store_today: dt.date, today: dt.date, key: bytes | None, names: Sequence[str]
 ) -> tuple[list[str], int]:
     """The Bundle lines of some case files, and how many of them were invalid."""
-    from casectl.export.fhir import case_to_bundle
+    from casectl.share.fhir import case_to_bundle
     from casectl.store import CaseStore
     from casectl.store.fast import read_case
 

@@ -26,7 +26,7 @@ def history(
     Example: casectl history C-2026-0001 --diff
     """
     from casectl.errors import CaseNotFound, InvalidInput
-    from casectl.gitlog import HISTORY_FIELDS, file_history
+    from casectl.store.gitlog import HISTORY_FIELDS, file_history
 
     if fmt not in (Format.table, Format.json):
         raise InvalidInput("history prints --format table or json.")

@@ -30,7 +30,7 @@ def _commit(cases: Any, made: list[tuple[Any, Path]], source: str) -> None:
     """With `[git] commit = true`: one commit per new case; a git failure is only a warning."""
     if not cases.config.git.commit:
         return
-    from casectl.gitlog import ChangeNote, commit_or_warn
+    from casectl.store.gitlog import ChangeNote, commit_or_warn
 
     for case, path in made:
         note = ChangeNote("import", f"opened from {Path(source).name}")
@@ -56,7 +56,7 @@ def import_cases(
 
     Example: casectl import --format csv --dry-run intake.csv
     """
-    from casectl import importing
+    from casectl.share import importing
 
     cases = store(ctx)
     cases.require()

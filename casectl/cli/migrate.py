@@ -28,7 +28,7 @@ def migrate(
 
     Example: casectl migrate --dry-run
     """
-    from casectl.migrate import migrate_cases
+    from casectl.store.migration import migrate_cases
 
     cases = store(ctx)
     migrated, problems = migrate_cases(cases, case_ids or None, dry_run=dry_run)

@@ -64,7 +64,7 @@ def report(
     """
     from casectl.dates import parse_date
     from casectl.errors import InvalidInput
-    from casectl.report import (
+    from casectl.review.report import (
         CASE_FIELDS,
         build_report,
         default_since,
@@ -79,7 +79,7 @@ def report(
         raise InvalidInput(f"--since {start} is after --as-of {day}; give an earlier --since.")
     pseudonyms = None
     if deidentify:
-        from casectl.deidentify import pseudonym, pseudonym_key
+        from casectl.share.deidentify import pseudonym, pseudonym_key
 
         key = pseudonym_key(cases.root)
         pseudonyms = lambda case_id: pseudonym(case_id, key)  # noqa: E731

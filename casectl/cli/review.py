@@ -1,7 +1,7 @@
 """`casectl review`: what needs attention today — overdue, due within the window, and later.
 
-Only parses options and renders: the worklist (casectl.worklist) decides what is due, and the
-caseload comes from the summary index (casectl.index), so a warm run reads no case file.
+Only parses options and renders: the worklist (casectl.review.worklist) decides what is due, and the
+caseload comes from the summary index (casectl.review.index), so a warm run reads no case file.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from casectl.cli.app import commands as app
 from casectl.cli.output import Format
 
 if TYPE_CHECKING:
-    from casectl.caseload import Filters
-    from casectl.worklist import ReviewItem
+    from casectl.review.caseload import Filters
+    from casectl.review.worklist import ReviewItem
 
 # What the table shows at a terminal; JSON, CSV and TSV carry every REVIEW_FIELDS field.
 TABLE_FIELDS = ["case_id", "client", "risk", "kind", "due", "days_overdue", "what"]
@@ -77,10 +77,10 @@ def review(
 
     Example: casectl review --within 2w --risk high --format csv
     """
-    from casectl.caseload import Filters
     from casectl.dates import parse_date, parse_duration_days
     from casectl.errors import ExitStatus
-    from casectl.worklist import REVIEW_FIELDS, any_overdue
+    from casectl.review.caseload import Filters
+    from casectl.review.worklist import REVIEW_FIELDS, any_overdue
 
     filters = Filters.parse(
         status=status, risk=risk, manager=manager, stage=stage, cases=case, kinds=kind
@@ -112,9 +112,9 @@ def _items(
     import gc
 
     from casectl.batch import paused_gc
-    from casectl.caseload import read_caseload
     from casectl.dates import today
-    from casectl.worklist import review_items
+    from casectl.review.caseload import read_caseload
+    from casectl.review.worklist import review_items
 
     # The process ends after one command: skip the collector's final pass over everything
     # the caseload allocated (about 30 ms on 10,000 cases; the memory goes back regardless).
@@ -136,7 +136,7 @@ def _items(
 
 def _table(items: list[ReviewItem], as_of: str, days: int) -> None:
     from casectl.cli.output import console, emit_records, is_tty
-    from casectl.worklist import GROUPS, REVIEW_FIELDS
+    from casectl.review.worklist import GROUPS, REVIEW_FIELDS
 
     if not is_tty():
         emit_records(items, REVIEW_FIELDS, Format.table)  # plain columns with a header

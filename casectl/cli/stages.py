@@ -367,7 +367,7 @@ def assess(
     case = save(ctx, case_id, lambda c: record_assessment(c, record))
     echo_ok(f"{case.id}: assessment recorded.")
     if record.vitals is not None:
-        from casectl.render import vitals_lines
+        from casectl.cli.render import vitals_lines
 
         for line in vitals_lines(case.client, record.date, record.vitals):
             echo_ok("  " + line)
@@ -403,10 +403,10 @@ def risk(
     Example: casectl risk C-2026-0001    then, if a clinician disagrees:
     casectl risk C-2026-0001 --override high --reason "new seizure activity reported by neurology"
     """
+    from casectl.cli.render import render_risk
     from casectl.clinical.risk import assess_risk
     from casectl.errors import StageOrderError
     from casectl.models.records import RiskOverride
-    from casectl.render import render_risk
     from casectl.stages import check_order
 
     if fmt not in ("text", "json"):
@@ -512,7 +512,7 @@ def plan(
     from casectl.dates import parse_date, parse_duration_days
     from casectl.models.records import CarePlan
     from casectl.stages.records import plan as record_plan
-    from casectl.summary import tier_review_days
+    from casectl.state import tier_review_days
 
     cases = store(ctx)
     existing = cases.peek(case_id)

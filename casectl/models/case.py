@@ -38,7 +38,7 @@ STAGE_SECTIONS: dict[str, str] = {
 
 
 class Case(Record):
-    # Older versions are migrated before validation (casectl.migrate); newer ones are refused.
+    # Older versions are migrated before validation (casectl.store.schema); newer ones are refused.
     schema_version: int = Field(SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
     id: str = Field(pattern=CASE_ID.pattern)
     status: CaseStatus = "open"

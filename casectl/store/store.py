@@ -6,7 +6,7 @@ survive), check the text reads back as the same case, then write a temporary fil
 folder, fsync it and rename it over the old one. Whatever fails, the old file is left as it was.
 
 Reading brings a file written for an older schema up to this casectl's in memory
-(casectl.migrate); the next write of the case saves that along with its own change.
+(casectl.store.schema); the next write of the case saves that along with its own change.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from casectl import migrate
 from casectl.config import CONFIG_NAME, Config, default_config_text, load_config
 from casectl.dates import today as clock_today
 from casectl.errors import CaseNotFound, InvalidCaseFile, Problem, UnsafePath
 from casectl.models.case import Case
 from casectl.models.validation import CaseInvalid, format_loc, validate_case
+from casectl.store import schema as migrate
 from casectl.store import yamlio
 from casectl.store.lock import LOCK_DIR, locked
 from casectl.store.paths import CASE_SUFFIX, check_case_id

@@ -1,4 +1,4 @@
-"""Cases leaving casectl: the family's care plan (Markdown, HTML) and FHIR R4 Bundles.
+"""Cases leaving and entering casectl: the family's care plan, FHIR R4, CSV import, de-identification.
 
 - `familyplan` — the plan in plain language for the family, in their language (`i18n`)
 - `document` — the small document model both plan formats are written from, and its renderers

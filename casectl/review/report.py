@@ -13,7 +13,7 @@ JSON fields (a contract pinned by tests/test_report.py: new fields are added, no
   assess, risk, plan, implement, follow-up, evaluate}
 - `overdue`: `cases` (active cases with at least one overdue item), `items`, `by_kind` {review,
   referral, appointment, intervention, goal, reassessment, no-plan, stale-risk}: the items
-  `casectl review --as-of` lists as overdue (casectl.worklist)
+  `casectl review --as-of` lists as overdue (casectl.review.worklist)
 - `screening_to_plan`: `cases`, `median_days` (first screening to first care plan)
 - `referrals`: `total`, `open`, `completed`, `declined`, `median_days_to_close` (sent to
   completed or declined), `median_days_open` (age of the referrals still open)
@@ -48,8 +48,8 @@ from casectl.dates import completed_years
 from casectl.models.case import STAGE_SECTIONS, Case
 from casectl.models.records import CarePlan, Evaluation
 from casectl.models.vocab import CASE_STATUSES, CLOSED_REFERRAL, RISK_LEVELS
-from casectl.summary import latest_stage
-from casectl.worklist import REVIEW_KINDS, review_facts
+from casectl.review.worklist import REVIEW_KINDS, review_facts
+from casectl.state import latest_stage
 
 # One row of `report`'s `cases`: no names, contact details, dates or free text.
 CASE_FIELDS = [

@@ -2,7 +2,7 @@
 
 A de-identified export has no names (client, family, care team, case manager, organisations),
 no contacts or addresses, no date of birth (the age in completed years instead) and no free text
-a person wrote; the case id becomes its stable pseudonym (`casectl.deidentify`). Coded values,
+a person wrote; the case id becomes its stable pseudonym (`casectl.share.deidentify`). Coded values,
 numbers and the dates of records stay: they are what makes the export worth analysing.
 """
 

@@ -88,8 +88,8 @@ class CaseSummary(NamedTuple):
 
 def summarise(case: Case, config: Config) -> CaseSummary:
     """The summary the index keeps of a validated case."""
-    from casectl.summary import latest_stage, next_review, open_referrals, same_day_flags
-    from casectl.worklist import review_facts
+    from casectl.review.worklist import review_facts
+    from casectl.state import latest_stage, next_review, open_referrals, same_day_flags
 
     risk = case.current_risk
     last = case.last_follow_up

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from casectl.config import Config
-    from casectl.index import CaseSummary
     from casectl.models.case import Case
+    from casectl.review.index import CaseSummary
 
 # What can need attention, in the order `review --help` lists them.
 REVIEW_KINDS = (
@@ -57,7 +57,7 @@ def review_facts(case: Case, config: Config) -> list[Fact]:
     """Every dated fact of an open or on-hold case (none for closed or transferred ones)."""
     if case.status not in _ACTIVE:
         return []
-    from casectl.summary import latest_stage, next_review, tier_review_days
+    from casectl.state import latest_stage, next_review, tier_review_days
 
     facts: list[Fact] = []
     review = config.review

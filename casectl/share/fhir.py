@@ -29,7 +29,7 @@ with the bundle, so a bundle whose FHIR elements were changed elsewhere is refus
 silently half-imported.
 
 Every resource is validated with fhir.resources and its codes against their value sets
-(`casectl.export.valuesets`) before a bundle is returned or read.
+(`casectl.share.valuesets`) before a bundle is returned or read.
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ from typing import Any
 
 from casectl.dates import completed_years
 from casectl.errors import InvalidInput
-from casectl.export.redaction import IDENTIFIED, Redaction
-from casectl.export.valuesets import TERMINOLOGY, check_codes
 from casectl.models.case import Case
 from casectl.models.people import CareTeamMember, Contact, FamilyMember
 from casectl.models.records import (
@@ -59,6 +57,8 @@ from casectl.models.records import (
     Vitals,
 )
 from casectl.models.validation import CaseInvalid, format_loc, validate_case
+from casectl.share.redaction import IDENTIFIED, Redaction
+from casectl.share.valuesets import TERMINOLOGY, check_codes
 
 Json = dict[str, Any]
 

@@ -17,7 +17,7 @@ from casectl.dates import age_in_years, completed_years
 from casectl.models.case import Case
 from casectl.models.people import Client
 from casectl.models.records import RiskAssessment, Vitals
-from casectl.summary import latest_stage, next_review, open_referrals, timeline
+from casectl.state import latest_stage, next_review, open_referrals, timeline
 
 
 def _e(value: object) -> str:

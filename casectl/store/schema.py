@@ -6,7 +6,7 @@ round-trip tree, so the user's comments, `x-` keys and layout survive it.
 
 The store applies pending migrations whenever it reads a file, in memory only: reading never
 writes. The next write of that case saves them with the rest of the change; `casectl migrate`
-saves them for a whole folder at once and says what changed in each file. A file written for a
+(casectl.store.migration) saves them for a whole folder at once and says what changed in each file. A file written for a
 newer schema than this casectl knows is refused and never written.
 
 Schema 1 is the first, so the registry is empty. To change the schema: raise SCHEMA_VERSION in
@@ -18,16 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from casectl.errors import CasectlError, InvalidCaseFile, Problem, shown
+from casectl.errors import shown
 from casectl.models.case import SCHEMA_VERSION, Case
-
-if TYPE_CHECKING:
-    from casectl.store.store import CaseStore
 
 VERSION_KEY = "schema_version"
 
@@ -152,62 +148,3 @@ def rename_key(node: CommentedMap, old: str, new: str) -> bool:
     if comment is not None:
         node.ca.items[new] = comment
     return True
-
-
-# --- `casectl migrate` ---
-
-
-@dataclass
-class Migrated:
-    """One file `casectl migrate` changed (or, with --dry-run, would change)."""
-
-    case_id: str
-    path: Path
-    upgrade: Upgrade
-
-    def __str__(self) -> str:
-        return f"{self.case_id}: {self.upgrade.describe()}"
-
-
-def migrate_cases(
-    store: CaseStore, case_ids: Sequence[str] | None = None, *, dry_run: bool = False
-) -> tuple[list[Migrated], list[Problem]]:
-    """Migrate the given cases (all when None), each under its lock and atomically.
-
-    Returns the files changed (or that would be, with `dry_run`) and the problems of files left
-    as they were: invalid, written for a newer schema, or locked by another writer.
-    """
-    from casectl.store.lock import locked
-    from casectl.store.paths import CASE_SUFFIX
-    from casectl.store.store import dump_case, write_atomic
-
-    store.require()
-    ids = list(case_ids) if case_ids else store.case_ids()
-    migrated: list[Migrated] = []
-    problems: list[Problem] = []
-    for case_id in ids:
-        path = store.root / f"{case_id}{CASE_SUFFIX}"
-        try:
-            path = store.path_for(case_id)
-            with locked(store.root, case_id):
-                loaded = store.load(case_id)
-                found = loaded.upgrade
-                if found is None or not found.pending:
-                    continue
-                if not dry_run:
-                    text = loaded.doc.dumps()
-                    # The text must read back, at the new version, as the case that was read.
-                    again = store.parse(path, text.encode("utf-8"))
-                    if (again.upgrade and again.upgrade.pending) or dump_case(
-                        again.case
-                    ) != dump_case(loaded.case):
-                        raise InvalidCaseFile(
-                            [Problem(str(path), None, None, "the migration did not read back")]
-                        )
-                    write_atomic(path, text)
-                migrated.append(Migrated(case_id, path, found))
-        except InvalidCaseFile as exc:
-            problems.extend(exc.problems)
-        except CasectlError as exc:
-            problems.append(Problem(str(path), None, None, exc.message))
-    return migrated, problems

@@ -1,6 +1,6 @@
 """The whole caseload at once, for `list` and `review`, and the filters both share.
 
-The caseload comes from the summary index (casectl.index), so this module imports neither the
+The caseload comes from the summary index (casectl.review.index), so this module imports neither the
 models nor the YAML reader: a warm `list` or `review` never loads them.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from casectl.errors import InvalidInput
-from casectl.index import Caseload, CaseSummary, load_summaries
-from casectl.worklist import REVIEW_KINDS
+from casectl.review.index import Caseload, CaseSummary, load_summaries
+from casectl.review.worklist import REVIEW_KINDS
 
 if TYPE_CHECKING:
     from casectl.store.store import CaseStore

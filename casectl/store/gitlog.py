@@ -23,8 +23,8 @@ from pathlib import Path
 
 from casectl.errors import ExternalToolError
 from casectl.models.case import STAGE_SECTIONS, Case
+from casectl.state import timeline
 from casectl.store.paths import CASE_SUFFIX
-from casectl.summary import timeline
 
 TRAILER_CASE = "Case-Id"
 TRAILER_STAGE = "Stage"

@@ -14,7 +14,11 @@ from collections.abc import Sequence
 
 from casectl.config import Config
 from casectl.dates import completed_years
-from casectl.export.document import (
+from casectl.models.case import Case
+from casectl.models.people import CareTeamMember
+from casectl.models.records import CarePlan, Goal
+from casectl.models.vocab import OPEN_REFERRAL
+from casectl.share.document import (
     Block,
     Document,
     Heading,
@@ -25,13 +29,9 @@ from casectl.export.document import (
     Span,
     line,
 )
-from casectl.export.i18n import ADULT_AGE, N_, Language
-from casectl.export.redaction import IDENTIFIED, Redaction
-from casectl.models.case import Case
-from casectl.models.people import CareTeamMember
-from casectl.models.records import CarePlan, Goal
-from casectl.models.vocab import OPEN_REFERRAL
-from casectl.summary import next_review
+from casectl.share.i18n import ADULT_AGE, N_, Language
+from casectl.share.redaction import IDENTIFIED, Redaction
+from casectl.state import next_review
 
 # Labels for casectl's vocabularies, in plain words; a test checks every value has one.
 ROLE = {

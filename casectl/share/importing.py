@@ -338,7 +338,7 @@ def _check_row(
 
 
 def read_fhir(raw: bytes, *, source: str, today: dt.date) -> Case:
-    """A new case from a FHIR Bundle (JSON), by casectl.export.fhir.bundle_to_case."""
+    """A new case from a FHIR Bundle (JSON), by casectl.share.fhir.bundle_to_case."""
     try:
         bundle = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -347,10 +347,10 @@ def read_fhir(raw: bytes, *, source: str, today: dt.date) -> Case:
         raise InvalidInput(f"{source}: is not a FHIR Bundle (resourceType must be Bundle).")
     try:
         # Looked up when used: the FHIR module is optional for CSV imports.
-        fhir = importlib.import_module("casectl.export.fhir")
+        fhir = importlib.import_module("casectl.share.fhir")
     except ImportError:
         raise InvalidInput(
-            "this casectl has no FHIR reader (casectl.export.fhir); import a CSV instead."
+            "this casectl has no FHIR reader (casectl.share.fhir); import a CSV instead."
         ) from None
     case = fhir.bundle_to_case(bundle, today=today)
     if not isinstance(case, Case):
