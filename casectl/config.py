@@ -31,6 +31,7 @@ class RiskPoints(_Section):
     bp_elevated: int = Field(1, ge=0, le=20)
     bp_stage1: int = Field(2, ge=0, le=20)
     bp_stage2: int = Field(3, ge=0, le=20)
+    bp_urgency: int = Field(3, ge=0, le=20)
     growth_underweight: int = Field(2, ge=0, le=20)
     growth_obesity: int = Field(1, ge=0, le=20)
     growth_severe_obesity: int = Field(2, ge=0, le=20)
@@ -58,6 +59,7 @@ class RiskConfig(_Section):
 class ReviewConfig(_Section):
     window_days: int = Field(7, ge=0, le=365)
     referral_no_response_days: int = Field(14, ge=1, le=365)
+    referral_followup_days: int = Field(30, ge=1, le=365)
     reassess_days: int = Field(365, ge=1, le=3650)
     interval_low_days: int = Field(90, ge=1, le=366)
     interval_moderate_days: int = Field(30, ge=1, le=366)
@@ -152,6 +154,7 @@ complex_or_progressive = {p.complex_or_progressive}       # any condition marked
 bp_elevated = {p.bp_elevated}                  # blood pressure category (AAP 2017 / ACC-AHA 2017)
 bp_stage1 = {p.bp_stage1}
 bp_stage2 = {p.bp_stage2}
+bp_urgency = {p.bp_urgency}                   # above the same-day threshold (AAP 2017 Table 11); also forces high
 growth_underweight = {p.growth_underweight}           # CDC 2000 BMI-for-age category
 growth_obesity = {p.growth_obesity}
 growth_severe_obesity = {p.growth_severe_obesity}
@@ -171,6 +174,7 @@ caregiver_strain_severe = {p.caregiver_strain_severe}
 [review]
 window_days = {r.window_days}                  # `review` lists what is due within this many days
 referral_no_response_days = {r.referral_no_response_days}   # chase a referral with no answer after this
+referral_followup_days = {r.referral_followup_days}      # chase one accepted or scheduled but not completed after this
 reassess_days = {r.reassess_days}              # a new assessment is due this long after the last
 interval_low_days = {r.interval_low_days}             # review interval when the plan sets none, by risk
 interval_moderate_days = {r.interval_moderate_days}

@@ -177,7 +177,8 @@ def test_the_resources_carry_the_case_in_fhir_terms(planned: Case) -> None:
     kinds = [a["detail"].get("kind") for a in plan["activity"]]
     assert kinds == [None, "Appointment"]
     (goal,) = _resources(bundle, "Goal")
-    assert goal["lifecycleStatus"] == "accepted"
+    # Progress "improving" at a contact puts the goal in progress: active, and improving.
+    assert goal["lifecycleStatus"] == "active"
     assert goal["achievementStatus"]["coding"][0]["code"] == "improving"
     assert goal["target"][0]["dueDate"] == "2027-05-31"
     (referral,) = _resources(bundle, "ServiceRequest")

@@ -26,8 +26,8 @@ from casectl.errors import InvalidCaseFile
 from casectl.models.case import STAGE_SECTIONS
 from casectl.models.vocab import CASE_STATUSES, RISK_LEVELS
 from casectl.review import caseload, index
+from casectl.review.caseload import LIST_FIELDS
 from casectl.review.index import index_path, load_summaries, summarise
-from casectl.state import LIST_FIELDS
 from casectl.store import CaseStore, fast, yamlio
 from casectl.store.fast import _NotFast, fast_plain, read_case
 from tests.conftest import TODAY, Cli
@@ -136,7 +136,7 @@ def _referral_dues(loaded: index.Caseload) -> list[dt.date]:
         dt.date.fromisoformat(fact[1])
         for case in loaded.cases
         for fact in case.facts
-        if fact[0] == "referral"
+        if fact[0] == "referral" and fact[3].endswith("no answer yet")
     ]
 
 
@@ -304,7 +304,9 @@ def test_list_rows_from_the_index_are_the_list_rows(demo: Path) -> None:
     for path in store.case_files():
         case = store.read(path).case
         for day in (AS_OF, dt.date(2031, 1, 1)):
-            assert by_id[case.id].list_row(day) == summarise(case, store.config).list_row(day)
+            assert by_id[case.id].list_row(day) == summarise(
+                case, store.config, store.today
+            ).list_row(day)
     assert list(by_id[case.id].list_row(AS_OF)) == LIST_FIELDS
 
 

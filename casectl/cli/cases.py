@@ -23,6 +23,8 @@ from casectl.cli.common import (
     echo_ok,
     recorder,
     save,
+    save_step,
+    say_step,
     stdin_is_tty,
     store,
     when,
@@ -199,8 +201,7 @@ def list_cases(
 
     Example: casectl list --status active --risk high --format csv
     """
-    from casectl.review.caseload import Filters, load_caseload
-    from casectl.state import LIST_FIELDS
+    from casectl.review.caseload import LIST_FIELDS, Filters, load_caseload
 
     cases = store(ctx)
     filters = Filters.parse(status=status, risk=risk, manager=manager, stage=stage)
@@ -394,8 +395,9 @@ def family(
         options={"id": "--id", "language": "--language"},
         command="family",
     )
-    case = save(ctx, case_id, lambda c: _add_person(c, "family", member))
-    echo_ok(f"{case.id}: added {member.relationship} {member.id}.")
+    from casectl.stages.people import add_family
+
+    say_step(save_step(ctx, case_id, lambda c: add_family(c, member)))
 
 
 @app.command()
@@ -438,8 +440,9 @@ def team(
         options={"id": "--id", "role": "--role"},
         command="team",
     )
-    case = save(ctx, case_id, lambda c: _add_person(c, "care_team", member))
-    echo_ok(f"{case.id}: added {member.role} {member.id}.")
+    from casectl.stages.people import add_team_member
+
+    say_step(save_step(ctx, case_id, lambda c: add_team_member(c, member)))
 
 
 @app.command()
@@ -475,8 +478,9 @@ def consent(
         options={"given_by": "--given-by"},
         command="consent",
     )
-    case = save(ctx, case_id, lambda c: c.model_copy(update={"consents": [*c.consents, record]}))
-    echo_ok(f"{case.id}: consent recorded.")
+    from casectl.stages.people import add_consent
+
+    say_step(save_step(ctx, case_id, lambda c: add_consent(c, record)))
 
 
 def _commit(cases: Any, path: Path, case_id: str, stage: str, summary: str, who: str) -> None:
@@ -490,11 +494,3 @@ def _commit(cases: Any, path: Path, case_id: str, stage: str, summary: str, who:
     )
     if warning:
         typer.echo(warning, err=True)
-
-
-def _add_person(case: Any, section: str, member: Any) -> Any:
-    from casectl.errors import StageOrderError
-
-    if case.is_closed:
-        raise StageOrderError(f"case {case.id} is {case.status}; reopen it before changing it.")
-    return case.model_copy(update={section: [*getattr(case, section), member]})

@@ -72,15 +72,15 @@ def review(
         False, "--no-cache", help="Read every file; ignore the summary index."
     ),
 ) -> None:
-    """What needs attention: reviews, referrals to chase, appointments, interventions, goals,
-    reassessments, cases with no plan and stale risk records — overdue first.
+    """What needs attention: same-day safety flags first, then reviews, referrals to chase,
+    appointments, interventions, goals, reassessments, cases with no plan and stale risk records.
 
     Example: casectl review --within 2w --risk high --format csv
     """
     from casectl.dates import parse_date, parse_duration_days
     from casectl.errors import ExitStatus
     from casectl.review.caseload import Filters
-    from casectl.review.worklist import REVIEW_FIELDS, any_overdue
+    from casectl.review.worklist import REVIEW_FIELDS, needs_attention
 
     filters = Filters.parse(
         status=status, risk=risk, manager=manager, stage=stage, cases=case, kinds=kind
@@ -94,7 +94,7 @@ def review(
         from casectl.cli.output import emit_records
 
         emit_records(items, REVIEW_FIELDS, fmt)
-    if exit_code and any_overdue(items):
+    if exit_code and needs_attention(items):
         raise typer.Exit(int(ExitStatus.OVERDUE))
 
 

@@ -527,6 +527,50 @@ AHC_DOMAINS = (
     "interpersonal-safety",
 )
 # Interpersonal safety is positive when the four items (1–5 each) sum to more than 10.
+# ---------------------------------------------------------------------------------------------
+# ASQ: Ask Suicide-Screening Questions (NIMH)
+#
+# Horowitz LM, Bridge JA, Teach SJ, et al. Ask Suicide-Screening Questions (ASQ): a brief
+# instrument for the pediatric emergency department. Arch Pediatr Adolesc Med
+# 2012;166(12):1170–1176; NIMH ASQ Toolkit (validated for ages 10–24 in medical settings, later
+# for adults). Scoring, as the toolkit's pathway gives it: "yes" to any of questions 1–4 is a
+# positive screen; question 5 ("right now") is then asked: "yes" is an acute positive (imminent
+# risk: a STAT safety evaluation, the patient not left alone), "no" a non-acute positive (a brief
+# suicide safety assessment before the patient leaves). "No" to 1–4 is negative. Either positive
+# needs action the same day. The wording is NIMH's toolkit; casectl keys the items by position.
+ASQ_ITEMS: tuple[Item, ...] = (
+    Item("wished-dead-past-weeks", None, YES_NO),
+    Item("family-better-off-past-weeks", None, YES_NO),
+    Item("thoughts-of-killing-self-past-week", None, YES_NO),
+    Item("ever-tried", None, YES_NO),
+    Item("thoughts-right-now", None, YES_NO, optional=True, scored=False),
+)
+
+
+def _score_asq(
+    instrument: Instrument, answers: tuple[Answer, ...], _w: tuple[float, ...] | None
+) -> InstrumentResult:
+    full = _check_answers(instrument, answers)
+    screen_yes = any(a == 1 for a in full[:4])
+    acute = full[4] == 1  # "yes" right now is acute whatever the other answers
+    flags: tuple[str, ...]
+    if acute:
+        band, flags = "acute positive", ("asq-acute-positive",)
+    elif not screen_yes:
+        band, flags = "negative", ()
+    elif full[4] == 0:
+        band, flags = "non-acute positive", ("asq-non-acute-positive",)
+    else:  # positive, and question 5 was not asked: the pathway requires it
+        band, flags = "positive, question 5 not asked", ("asq-positive",)
+    return InstrumentResult(
+        instrument=instrument.name,
+        total=None,  # the ASQ has no total: any "yes" is positive
+        band=band,
+        flags=flags,
+        answers=answers,
+    )
+
+
 AHC_SAFETY_CUTOFF = 10
 
 
@@ -729,6 +773,19 @@ _ALL: tuple[Instrument, ...] = (
         prompt=None,
         scorer=_score_ahc,
         aliases=("ahc",),
+    ),
+    Instrument(
+        name="asq",
+        title="ASQ",
+        source=(
+            "Horowitz LM, Bridge JA, Teach SJ, et al. Ask Suicide-Screening Questions (ASQ): a "
+            "brief instrument for the pediatric emergency department. Arch Pediatr Adolesc Med "
+            "2012;166(12):1170–1176. NIMH ASQ Toolkit; read the questions from the toolkit."
+        ),
+        items=ASQ_ITEMS,
+        prompt="Ask questions 1–4; if any answer is yes, ask question 5.",
+        scorer=_score_asq,
+        aliases=("ask-suicide-screening-questions",),
     ),
     Instrument(
         name="gas",

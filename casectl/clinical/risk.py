@@ -4,8 +4,8 @@ The rules are casectl's own, not a published score: they add up documented point
 `[risk.points]`; defaults reasoned in the README's "Risk tier") for what the published tools
 found (AAP 2017 / ACC-AHA 2017 blood pressure, CDC 2000 BMI-for-age, PHQ-9, PHQ-A, GAD-7,
 PSC-17, M-CHAT-R/F, Hunger Vital Sign, AHC HRSN) and for what the assessment recorded. A
-same-day flag (PHQ item 9 above 0, a PHQ-A suicide item, a positive AHC safety screen) forces
-the tier to high whatever the score. Each factor names the record and date it came from, so a
+same-day flag (PHQ item 9 above 0, a PHQ-A suicide item, a positive ASQ, a positive AHC safety
+screen, a blood pressure in the urgency range) forces the tier to high whatever the score. Each factor names the record and date it came from, so a
 clinician can check it and agree or override.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from casectl.clinical.bp import classify_bp
+from casectl.clinical.bp import BPResult, classify_bp
 from casectl.clinical.errors import ClinicalInputError
 from casectl.clinical.growth import growth
 from casectl.config import Config, RiskPoints
@@ -56,7 +56,7 @@ def assess_risk(case: Case, config: Config, *, on: dt.date, recorded_by: str) ->
     Records dated after `on` are left out, so a risk record dated in the past is what the rules
     gave on that day.
     """
-    case = as_of(case, on)
+    case = case.up_to(on)
     assessment = case.last_assessment
     factors = list(_factors(case, assessment, config.risk.points)) if assessment else []
     score = sum(f.points for f in factors)
@@ -71,17 +71,6 @@ def assess_risk(case: Case, config: Config, *, on: dt.date, recorded_by: str) ->
     )
 
 
-def as_of(case: Case, on: dt.date) -> Case:
-    """The case as its records stood on `on`: later screenings, assessments and contacts dropped."""
-    return case.model_copy(
-        update={
-            "screening": [r for r in case.screening if r.date <= on],
-            "assessments": [r for r in case.assessments if r.date <= on],
-            "coordination": [r for r in case.coordination if r.date <= on],
-        }
-    )
-
-
 def latest_instruments(case: Case) -> dict[str, tuple[InstrumentRecord, str]]:
     """The most recent result of each instrument, with where it was recorded."""
     found: dict[str, tuple[dt.date, InstrumentRecord, str]] = {}
@@ -89,6 +78,7 @@ def latest_instruments(case: Case) -> dict[str, tuple[InstrumentRecord, str]]:
         ("screening", s.date, s.instruments) for s in case.screening
     ]
     records += [("assessment", a.date, a.instruments) for a in case.assessments]
+    records += [("follow-up", f.date, f.instruments) for f in case.follow_ups]
     for kind, day, instruments in records:
         for inst in instruments:
             seen = found.get(inst.instrument)
@@ -177,6 +167,9 @@ def _vitals(case: Case, a: Assessment, p: RiskPoints, source: str) -> Iterator[R
                 )
             else:
                 column = f", height column {bp.height_percentile}th" if bp.height_percentile else ""
+                if bp.urgent:
+                    yield hypertensive_urgency_factor(v.systolic, v.diastolic, bp, p, source)
+                    return
                 yield RiskFactor(
                     factor="blood pressure",
                     points=getattr(p, _BP_POINTS[bp.category]) if bp.category in _BP_POINTS else 0,
@@ -206,6 +199,28 @@ def _vitals(case: Case, a: Assessment, p: RiskPoints, source: str) -> Iterator[R
             )
 
 
+def urgency_text(systolic: int, diastolic: int, urgent_above: dict[str, int]) -> str:
+    """Why a reading is in the urgency range, in words a case manager can act on."""
+    limit = f"{urgent_above['systolic']}/{urgent_above['diastolic']}"
+    return (
+        f"{systolic}/{diastolic} mm Hg is above {limit}, the same-day threshold "
+        "(AAP 2017 Table 11; ACC/AHA 2017 §11.2): needs medical evaluation today"
+    )
+
+
+def hypertensive_urgency_factor(
+    systolic: int, diastolic: int, bp: BPResult, p: RiskPoints, source: str
+) -> RiskFactor:
+    """A reading in the urgency range: its own factor, and a same-day flag that forces high."""
+    return RiskFactor(
+        factor="hypertensive urgency",
+        points=p.bp_urgency,
+        detail=urgency_text(systolic, diastolic, bp.urgent_above),
+        source=source,
+        forces_high=True,
+    )
+
+
 def _instruments(
     latest: dict[str, tuple[InstrumentRecord, str]], p: RiskPoints
 ) -> Iterator[RiskFactor]:
@@ -228,15 +243,11 @@ def _instruments(
             factor = "development"
             points = p.developmental_screen_risk if inst.band in ("medium", "high") else 0
         else:
-            continue  # social-need instruments count under social needs
-        yield RiskFactor(factor=f"{factor}: {name}", points=points, detail=detail, source=where)
+            factor = ""  # social-need instruments count under social needs; the ASQ only flags
+        if factor:
+            yield RiskFactor(factor=f"{factor}: {name}", points=points, detail=detail, source=where)
         for flag in inst.flags:
             yield _flag(flag, where)
-    for name in ("ahc-hrsn", "hunger-vital-sign"):
-        found = latest.get(name)
-        if found:
-            for flag in found[0].flags:
-                yield _flag(flag, found[1])
 
 
 def _flag(flag: str, where: str) -> RiskFactor:
@@ -295,7 +306,7 @@ def _use_of_care(case: Case, a: Assessment, p: RiskPoints, source: str) -> Itera
     year_ago = a.date - dt.timedelta(days=365)
     missed_logged = sum(
         1
-        for appt, status in case.appointments().values()
+        for appt, status, _, _ in case.appointment_history().values()
         if status == "missed" and year_ago <= appt.date <= a.date
     )
     missed = max(use.missed_appointments_12m, missed_logged)

@@ -21,6 +21,7 @@ from casectl.models.vocab import (
     CaregiverStrain,
     CaseStatus,
     ContactMode,
+    ContactOutcome,
     Decision,
     GoalDomain,
     GoalStatus,
@@ -237,7 +238,20 @@ class ScheduleItem(Record):
     who: str | None = None
 
 
+class Discontinuation(Record):
+    """A goal or intervention a plan revision ended, and why (its status in that plan says so)."""
+
+    item: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
 class CarePlan(StageRecord):
+    """A plan or a revision of it: the newest is in force, earlier ones stay as the history.
+
+    A revision repeats every goal and intervention still in the plan, under the same ids, with
+    the status each had reached on the revision's date; `discontinued` says why any were ended.
+    """
+
     goals: list[Goal] = Field(min_length=1)
     interventions: list[Intervention] = Field(default_factory=list)
     schedule: list[ScheduleItem] = Field(default_factory=list)
@@ -245,6 +259,7 @@ class CarePlan(StageRecord):
     review_interval_days: int = Field(ge=1, le=366)
     agreed_by: list[str] = Field(min_length=1)
     family_input: str | None = None
+    discontinued: list[Discontinuation] = Field(default_factory=list)
 
 
 class Referral(Record):
@@ -276,6 +291,16 @@ class AppointmentUpdate(Record):
     note: str | None = None
 
 
+class InterventionUpdate(Record):
+    """An intervention carried out, started or cancelled. A recurring one marked done falls due
+    again one period later, unless `final` says the series is complete."""
+
+    intervention: str = Field(min_length=1)
+    status: InterventionStatus
+    final: bool = False
+    note: str | None = None
+
+
 class Education(Record):
     topic: str = Field(min_length=1)
     given_to: str = Field(min_length=1)
@@ -295,6 +320,7 @@ class Coordination(StageRecord):
     referral_updates: list[ReferralUpdate] = Field(default_factory=list)
     appointments: list[Appointment] = Field(default_factory=list)
     appointment_updates: list[AppointmentUpdate] = Field(default_factory=list)
+    intervention_updates: list[InterventionUpdate] = Field(default_factory=list)
     education: list[Education] = Field(default_factory=list)
     resources_connected: list[ResourceConnection] = Field(default_factory=list)
 
@@ -305,12 +331,13 @@ class Coordination(StageRecord):
             or self.referral_updates
             or self.appointments
             or self.appointment_updates
+            or self.intervention_updates
             or self.education
             or self.resources_connected
         ):
             raise ValueError(
-                "an implement record needs at least one referral, update, appointment, "
-                "education or resource"
+                "an implement record needs at least one referral, appointment, intervention "
+                "update, education or resource"
             )
         return self
 
@@ -322,14 +349,47 @@ class GoalProgress(Record):
 
 
 class FollowUp(StageRecord):
+    """A contact, or an attempt at one, with the client, family, care team or support network.
+
+    A contact that reached someone may note progress per goal and sets the next review (when
+    there is a plan). Safety concerns reported at the contact (abuse, neglect, self-harm) are
+    same-day flags until a contact records `safety_action`.
+    """
+
     mode: ContactMode
     with_: list[str] = Field(min_length=1, alias="with")
-    summary: str = Field(min_length=1)
+    outcome: ContactOutcome = "reached"
+    summary: str | None = Field(default=None, min_length=1)
     progress: list[GoalProgress] = Field(default_factory=list)
     barriers: list[str] = Field(default_factory=list)
     adherence: Adherence = "unknown"
     plan_change: str | None = None
-    next_review: dt.date
+    instruments: list[InstrumentRecord] = Field(default_factory=list)
+    safety_concerns: list[str] = Field(default_factory=list)
+    safety_action: str | None = None
+    next_review: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _reached(self) -> Self:
+        if self.outcome == "reached":
+            if not self.summary:
+                raise ValueError("a contact that reached someone needs a summary of what was said")
+            return self
+        said = [
+            name
+            for name, given in (
+                ("progress", self.progress),
+                ("instruments", self.instruments),
+                ("safety_action", self.safety_action),
+            )
+            if given
+        ]
+        if said:
+            raise ValueError(
+                f"a contact with outcome {self.outcome} reached nobody, so it cannot record "
+                f"{', '.join(said)}; record those at the contact that reaches them"
+            )
+        return self
 
 
 class GoalOutcome(Record):

@@ -207,6 +207,27 @@ def _plans(case: Case) -> Iterable[tuple[Loc, str]]:
                 yield (*loc, "goal"), _unknown(item.goal, "a goal", goals)
             if item.due is None and not item.frequency:
                 yield loc, "an intervention needs a due date or a frequency"
+        steps = {i.id: i for i in plan.interventions}
+        goal_of = {g.id: g for g in plan.goals}
+        for d, ended in enumerate(plan.discontinued):
+            where: Loc = ("care_plans", p, "discontinued", d, "item")
+            if ended.item in goal_of:
+                if goal_of[ended.item].status != "discontinued":
+                    yield (
+                        where,
+                        f"goal {ended.item} is ended here, so its status should be discontinued",
+                    )
+            elif ended.item in steps:
+                if steps[ended.item].status != "cancelled":
+                    yield (
+                        where,
+                        f"intervention {ended.item} is ended here, so its status should be cancelled",
+                    )
+            else:
+                yield (
+                    where,
+                    _unknown(ended.item, "a goal or intervention of this plan", [*goal_of, *steps]),
+                )
         for s, slot in enumerate(plan.schedule):
             if slot.who is not None and slot.who not in people:
                 yield (
@@ -275,6 +296,15 @@ def _coordination(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
                     (*base, "appointment_updates", n, "appointment"),
                     _unknown(appt_update.appointment, "an earlier appointment", appointments),
                 )
+        planned = {
+            i.id for plan in case.care_plans if plan.date <= record.date for i in plan.interventions
+        }
+        for n, step in enumerate(record.intervention_updates):
+            if step.intervention not in planned:
+                yield (
+                    (*base, "intervention_updates", n, "intervention"),
+                    _unknown(step.intervention, "an intervention of a plan made by then", planned),
+                )
         for n, taught in enumerate(record.education):
             if taught.given_to not in people:
                 yield (
@@ -293,7 +323,7 @@ def _follow_ups(case: Case) -> Iterable[tuple[Loc, str]]:
         for g, note in enumerate(contact.progress):
             if note.goal not in goals:
                 yield ("follow_ups", f, "progress", g, "goal"), _unknown(note.goal, "a goal", goals)
-        if contact.next_review < contact.date:
+        if contact.next_review is not None and contact.next_review < contact.date:
             yield ("follow_ups", f, "next_review"), "the next review is before the contact itself"
 
 

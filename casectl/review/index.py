@@ -10,7 +10,7 @@ casectl's version changes. A file changed in the last two seconds is never trust
 (two writes within one timestamp tick look the same), so it is read again next time too.
 
 The index is case data, so it holds little: the `list` row (name, date of birth, status, risk,
-stage, manager, dates, language) and the dated review facts, whose `what` cuts free text short.
+stage, manager, dates, language) and the dated review facts, what `review` shows of each.
 It is written like a case file (temporary file, then rename; file 0600 in a 0700 folder), and
 an unreadable, corrupt or old index is simply rebuilt.
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from casectl.config import Config
     from casectl.models.case import Case
 
-INDEX_VERSION = 2  # 2: summaries carry same-day flags
+INDEX_VERSION = 3  # 2: summaries carry same-day flags; 3: facts from the derived state
 CACHE_ENV = "CASECTL_CACHE_DIR"
 CONFIG_NAME = "config.toml"  # casectl.config.CONFIG_NAME, without importing pydantic
 CASE_SUFFIX = ".yaml"  # casectl.store.paths.CASE_SUFFIX
@@ -86,29 +86,33 @@ class CaseSummary(NamedTuple):
         }
 
 
-def summarise(case: Case, config: Config) -> CaseSummary:
-    """The summary the index keeps of a validated case."""
-    from casectl.review.worklist import review_facts
-    from casectl.state import latest_stage, next_review, open_referrals, same_day_flags
+def summarise(case: Case, config: Config, today: dt.date) -> CaseSummary:
+    """The summary the index keeps of a case validated on `today`.
 
-    risk = case.current_risk
-    last = case.last_follow_up
-    review = next_review(case, config)
+    Nothing in it depends on the day once the case is valid (no record is dated after the day it
+    was validated), so it holds on every later day until the file changes.
+    """
+    from casectl.review.worklist import review_facts
+    from casectl.state import derive
+
+    state = derive(case, on=today)
+    last = state.last_contact
+    review = state.next_review
     return CaseSummary(
         case_id=case.id,
         client=case.client.name,
         dob=case.client.dob.isoformat(),
         status=case.status,
-        risk=risk.effective_level if risk else None,
-        stage=latest_stage(case),
+        risk=state.risk_level,
+        stage=state.stage,
         manager=case.case_manager,
         opened=case.opened.isoformat(),
         last_contact=last.date.isoformat() if last else None,
         next_review=review.isoformat() if review else None,
-        open_referrals=len(open_referrals(case)),
+        open_referrals=len(state.open_referrals),
         language=case.client.preferred_language,
-        facts=tuple((f.kind, f.due, f.item, f.what) for f in review_facts(case, config)),
-        flags=tuple(same_day_flags(case)),
+        facts=tuple((f.kind, f.due, f.item, f.what) for f in review_facts(state, config)),
+        flags=state.flag_codes(),
     )
 
 
@@ -299,7 +303,7 @@ def _read_chunk(
         path = store.root / name
         summary: CaseSummary | None
         try:
-            summary = summarise(read_case(store, path), config)
+            summary = summarise(read_case(store, path), config, today)
         except CasectlError:
             summary = None
         if key is not None and max(key[0], key[1]) >= racy_from:

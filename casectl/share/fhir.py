@@ -59,6 +59,7 @@ from casectl.models.records import (
 from casectl.models.validation import CaseInvalid, format_loc, validate_case
 from casectl.share.redaction import IDENTIFIED, Redaction
 from casectl.share.valuesets import TERMINOLOGY, check_codes
+from casectl.state import CaseState, GoalState, derive
 
 Json = dict[str, Any]
 
@@ -351,6 +352,16 @@ class _Writer:
         self.family = {m.id for m in case.family}
         self.team = {m.id for m in case.care_team}
         self.patient = self.ref("patient")
+        self._standing: dict[int, CaseState] = {}
+
+    def standing(self, i: int) -> CaseState:
+        """Where plan `i` stood: now for the plan in force, else when the next replaced it."""
+        if i not in self._standing:
+            plans = self.case.care_plans
+            on = plans[i + 1].date if i + 1 < len(plans) else self.today
+            upto = self.case.model_copy(update={"care_plans": plans[: i + 1]})
+            self._standing[i] = derive(upto, on=on)
+        return self._standing[i]
 
     # --- plumbing ---
 
@@ -838,25 +849,26 @@ class _Writer:
 
     # --- plan and goals ---
 
-    def achievement(self, i: int, goal: Goal) -> Json | None:
-        if goal.status in GOAL_OUTCOME:
-            shown = goal.status.replace("-", " ") if goal.status == "partly-achieved" else None
+    def goal_status(self, i: int, goal: Goal) -> GoalState:
+        found = self.standing(i).goal(goal.id)
+        return (
+            found
+            if found is not None
+            else GoalState(goal, goal.status, self.case.care_plans[i].date)
+        )
+
+    def achievement(self, standing: GoalState) -> Json | None:
+        status = standing.status
+        if status in GOAL_OUTCOME:
+            shown = status.replace("-", " ") if status == "partly-achieved" else None
             return {
-                **_concept(f"{TERMINOLOGY}/goal-achievement", GOAL_OUTCOME[goal.status]),
+                **_concept(f"{TERMINOLOGY}/goal-achievement", GOAL_OUTCOME[status]),
                 "text": shown,
             }
-        if goal.status == "discontinued":
+        if status == "discontinued":
             return None
-        plans = self.case.care_plans
-        start = plans[i].date
-        end = plans[i + 1].date if i + 1 < len(plans) else None
-        latest = None
-        for contact in sorted(self.case.follow_ups, key=lambda f: f.date):
-            if contact.date >= start and (end is None or contact.date < end):
-                for note in contact.progress:
-                    if note.goal == goal.id:
-                        latest = PROGRESS[note.progress]
-        if latest is None and goal.status == "in-progress":
+        latest = PROGRESS[standing.progress] if standing.progress else None
+        if latest is None and status == "in-progress":
             latest = "in-progress"
         return _concept(f"{TERMINOLOGY}/goal-achievement", latest) if latest else None
 
@@ -864,9 +876,10 @@ class _Writer:
         domain = _concept(f"{CODES}/goal-domain", goal.domain)
         description = {"text": goal.description} if not self.r.deidentified else domain
         baseline = self.text(goal.baseline)
+        standing = self.goal_status(i, goal)
         body: Json = {
-            "lifecycleStatus": GOAL_LIFECYCLE[goal.status],
-            "achievementStatus": self.achievement(i, goal),
+            "lifecycleStatus": GOAL_LIFECYCLE[standing.status],
+            "achievementStatus": self.achievement(standing),
             "category": [domain],
             "description": description,
             "subject": self.patient,
@@ -883,13 +896,16 @@ class _Writer:
         return self.add(f"plan/{i}/goal/{goal.id}", "Goal", body)
 
     def appointment_activities(self, i: int) -> list[Json]:
-        current = self.case.appointments()
+        current = {
+            a.appointment.id: a.status
+            for a in self.standing(len(self.case.care_plans) - 1).appointments
+        }
         activities = []
         for record in self.case.coordination:
             if self.plan_at(record.date) != i:
                 continue
             for appt in record.appointments:
-                status = current[appt.id][1]
+                status = current.get(appt.id, appt.status)
                 activities.append(
                     {
                         "detail": {
@@ -909,13 +925,14 @@ class _Writer:
 
     def write_plan(self, i: int, plan: CarePlan) -> None:
         goals = {g.id: self.write_goal(i, plan, g) for g in plan.goals}
+        steps = {s.intervention.id: s.status for s in self.standing(i).interventions}
         activities = []
         for item in plan.interventions:
             frequency = self.text(item.frequency)
             activities.append(
                 {
                     "detail": {
-                        "status": INTERVENTION_STATUS[item.status],
+                        "status": INTERVENTION_STATUS[steps.get(item.id, item.status)],
                         "goal": [goals[item.goal]] if item.goal in goals else [],
                         "scheduledString": frequency,
                         "scheduledPeriod": {"end": _day(item.due)}
@@ -974,7 +991,7 @@ class _Writer:
         self.add(f"coordination/{i}", "Task", body, ("coordination", _dump(record)))
 
     def write_referral(self, made: Coordination, referral_id: str) -> Json:
-        ref, status, changed = self.case.referrals()[referral_id]
+        ref, status, _, changed, _ = self.case.referral_history()[referral_id]
         receiver = self.person(ref.member) if ref.member else self.display(ref.to)
         request: Json = {
             "basedOn": self.plan_ref(made.date),

@@ -242,12 +242,20 @@ class CaseStore:
         return path
 
     def update(self, case_id: str, change: Callable[[Case], Case]) -> Case:
-        """Apply `change` to the case under its lock and write the result atomically."""
+        """Apply `change` to the case under its lock and write the result atomically.
+
+        A change that returns the very case it was given changed nothing: the file is left
+        untouched and that case is returned.
+        """
         self.require()
         path = self.path_for(case_id)
+        if not path.exists():
+            self.load(case_id)  # says there is no such case, without making a lock for it
         with locked(self.root, case_id):
             current = self.load(case_id)
             new_case = change(current.case)
+            if new_case is current.case:
+                return new_case
             data = dump_case(new_case)
             # The whole new case is validated before anything touches the file.
             self._validate(path, current.doc, data)
