@@ -62,11 +62,11 @@ def import_cases(
     cases.require()
     raw = _read(file)
     if fmt is ImportFormat.fhir:
-        case = importing.read_fhir(raw, source=file, today=cases.today)
+        case, user_keys = importing.read_fhir(raw, source=file, today=cases.today)
         if dry_run:
             typer.echo(f"would open {case.id} ({case.client.name})")
             return
-        path = importing.create_one(cases, case, file)
+        path = importing.create_one(cases, case, file, user_keys)
         _commit(cases, [(case, path)], file)
         typer.echo(case.id)
         return

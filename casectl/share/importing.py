@@ -35,7 +35,7 @@ import importlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -337,8 +337,9 @@ def _check_row(
                 )
 
 
-def read_fhir(raw: bytes, *, source: str, today: dt.date) -> Case:
-    """A new case from a FHIR Bundle (JSON), by casectl.share.fhir.bundle_to_case."""
+def read_fhir(raw: bytes, *, source: str, today: dt.date) -> tuple[Case, list[Any]]:
+    """A new case from a FHIR Bundle (JSON) by casectl.share.fhir.read_bundle, and the case
+    file's own `x-` keys the bundle carries."""
     try:
         bundle = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -352,10 +353,10 @@ def read_fhir(raw: bytes, *, source: str, today: dt.date) -> Case:
         raise InvalidInput(
             "this casectl has no FHIR reader (casectl.share.fhir); import a CSV instead."
         ) from None
-    case = fhir.bundle_to_case(bundle, today=today)
+    case, user_keys = fhir.read_bundle(bundle, today=today)
     if not isinstance(case, Case):
-        raise TypeError("bundle_to_case did not return a Case")
-    return case
+        raise TypeError("read_bundle did not return a Case")
+    return case, list(user_keys)
 
 
 # --- writing ---
@@ -420,12 +421,15 @@ def create_all(store: CaseStore, rows: list[ImportRow], source: str) -> list[tup
     return made
 
 
-def create_one(store: CaseStore, case: Case, source: str) -> Path:
-    """Create an imported case, refusing to replace an existing one (UnsafePath)."""
+def create_one(store: CaseStore, case: Case, source: str, user_keys: Sequence[Any] = ()) -> Path:
+    """Create an imported case with the `x-` keys its export carried, refusing to replace an
+    existing one (UnsafePath)."""
+    from casectl.share.fhir import with_user_keys
+
     path = store.path_for(case.id)
     if path.exists() or path.is_symlink():
         raise UnsafePath(
             f"{source}: a case {case.id} already exists in {store.root}; "
             "casectl never replaces a case."
         )
-    return store.create(case)
+    return store.create(case, extra=lambda data: with_user_keys(data, user_keys))
