@@ -37,9 +37,9 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from casectl.errors import InvalidInput, shown
 from casectl.models.case import Case
@@ -81,6 +81,7 @@ from casectl.share.fhir import (
 from casectl.share.valuesets import check_codes
 
 Json = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
 
 # The Bundle types that carry a patient's record.
 BUNDLE_TYPES = ("collection", "searchset", "document", "transaction", "batch")
@@ -680,7 +681,7 @@ def _telecom(resource: Json) -> Contact | None:
             break
     if not (phone or email or address):
         return None
-    return Contact(phone=phone, email=email, address=address)
+    return _make(Contact, phone=phone, email=email, address=address)
 
 
 def _language(resource: Json) -> str | None:
@@ -1170,7 +1171,8 @@ class _Reader:
             )
             icd = None
         categories = [c for concept in _list(r.get("category")) for c in _codes(concept)]
-        diagnosis = Diagnosis(
+        diagnosis = _make(
+            Diagnosis,
             description=description,
             icd10=icd,
             # An encounter diagnosis is what a visit was for; a problem-list entry is chronic.
@@ -1224,7 +1226,10 @@ class _Reader:
             self.d.skipped(item, f"the same medication as another in the file ({name})")
             return
         self.d.medications.append(
-            (Medication(name=name, dose=dose, frequency=frequency, purpose=purpose), item.name)
+            (
+                _make(Medication, name=name, dose=dose, frequency=frequency, purpose=purpose),
+                item.name,
+            )
         )
         self.d.mapped(item, f"assessment: medication {name}")
 
@@ -1369,7 +1374,8 @@ class _Reader:
                 item, f"a {name.upper()} total must be a whole number 0–{INSTRUMENT_MAX[name]}"
             )
             return
-        record = InstrumentRecord(
+        record = _make(
+            InstrumentRecord,
             instrument=name,
             total=total,
             band=band_for_total(name, total),
@@ -1400,7 +1406,8 @@ class _Reader:
             _day((r.get("period") or {}).get("end")) if isinstance(r.get("period"), dict) else None
         )
         gap = status == "cancelled" or (ended is not None and ended < self.today)
-        insurance = Insurance(
+        insurance = _make(
+            Insurance,
             payer=payer,
             plan=plan,
             coverage_gap=gap,
@@ -1634,6 +1641,11 @@ class _Reader:
         self.d.plan = plan
 
 
+def _make(model: type[M], **fields: Any) -> M:
+    """A record with only the fields that have a value, so the file shows no empty keys."""
+    return model.model_validate({k: v for k, v in fields.items() if v is not None})
+
+
 def _number(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -1831,7 +1843,8 @@ class _Applier:
         fields = self.reading_fields(reading)
         if not fields:
             return None
-        record = Assessment(
+        record = _make(
+            Assessment,
             date=day,
             recorded_by=self.by,
             health_status="vital signs and scores recorded by another system",
@@ -2010,7 +2023,8 @@ class _Applier:
             f"FHIR does not record who agreed to a care plan; recorded as agreed by {agreed}: "
             "correct it with `casectl edit` if that is not so"
         )
-        plan_record = CarePlan(
+        plan_record = _make(
+            CarePlan,
             date=day,
             recorded_by=self.by,
             goals=goal_records,
@@ -2073,7 +2087,8 @@ class _Applier:
             self.notes.append(
                 f"{name} gives no {', no '.join(assumed)}; recorded so, check it with the family"
             )
-        goal = Goal(
+        goal = _make(
+            Goal,
             id=f"g{n}",
             domain=domain,
             description=description,
@@ -2109,7 +2124,8 @@ class _Applier:
         if due is None and frequency is None:
             frequency = NOT_STATED
         status = ACTIVITY_STATUS.get(str(detail.get("status")), "planned")
-        record = Intervention(
+        record = _make(
+            Intervention,
             id=f"i{n}",
             description=description,
             owner=owner,
@@ -2140,7 +2156,7 @@ class _Applier:
             taken.add(f"r{n}")
             handle = self.handles.get(member or 0)
             on_team = handle in {m.get("id") for m in self.data.get("care_team", [])}
-            referral = Referral(id=f"r{n}", member=handle if on_team else None, **fields)
+            referral = _make(Referral, id=f"r{n}", member=handle if on_team else None, **fields)
             by_day.setdefault(day, []).append(referral)
             self.retarget([name], f"referral r{n} on {day} to {fields['to']} ({fields['status']})")
         appointments = self.case.appointments()
@@ -2164,7 +2180,8 @@ class _Applier:
         for day in sorted(by_day):
             self.append(
                 "coordination",
-                Coordination(
+                _make(
+                    Coordination,
                     date=day,
                     recorded_by=self.by,
                     referrals=by_day[day],
@@ -2174,7 +2191,8 @@ class _Applier:
         if booked:
             self.append(
                 "coordination",
-                Coordination(
+                _make(
+                    Coordination,
                     date=self.today,
                     recorded_by=self.by,
                     appointments=booked,

@@ -443,10 +443,18 @@ def _plan_draft(
             review_interval_days=interval,
             source=label,
         )
+        lines = [
+            fhir_import.Line(
+                line.resource, to=f"matched case {match.case_id}; its client details are kept"
+            )
+            if line.resource == draft.patient
+            else line
+            for line in applied.lines
+        ]
         return FhirPlan(
             applied.case,
             "merge",
-            applied.lines,
+            lines,
             applied.notes,
             matched_by=match.by,
             confirm=match.by == "name and date of birth",
@@ -532,7 +540,7 @@ def write_fhir(
                     path.unlink()
             raise
     for plan in plans:
-        if plan.action != "merge":
+        if plan.action != "merge" or not plan.added:
             continue
         draft = plan.draft
 
