@@ -963,6 +963,9 @@ class _Reader:
                 for key, value in fields.items():
                     if key in ("legal_guardian", "decision_maker"):
                         known.fields[key] = known.fields.get(key, False) or value
+                    elif key == "contact" and isinstance(known.fields.get(key), Contact):
+                        had = known.fields[key].model_dump(exclude_none=True)
+                        known.fields[key] = _make(Contact, **{**value.model_dump(), **had})
                     else:
                         known.fields.setdefault(key, value)
                 known.sources.append(source)
