@@ -75,12 +75,24 @@ class GitConfig(_Section):
     commit: bool = False
 
 
+# Case ids are unique only within one data folder, so each folder may name its own system.
+DEFAULT_IDENTIFIER_SYSTEM = "urn:casectl:case-id"
+
+
+class FhirConfig(_Section):
+    # An absolute URI (urn:…, https://…): the FHIR identifier system of this folder's case ids.
+    identifier_system: str = Field(
+        DEFAULT_IDENTIFIER_SYSTEM, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$", max_length=200
+    )
+
+
 class Config(_Section):
     schema_version: int = 1
     case: CaseDefaults = Field(default_factory=CaseDefaults)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     git: GitConfig = Field(default_factory=GitConfig)
+    fhir: FhirConfig = Field(default_factory=FhirConfig)
 
 
 def load_config(data_dir: Path) -> Config:
@@ -107,7 +119,11 @@ def load_config(data_dir: Path) -> Config:
         field = ".".join(str(p) for p in err["loc"])
         if err["type"] == "extra_forbidden":
             message = "unknown setting (misspelt?)"
-        elif err["type"] == "string_pattern_mismatch":  # only id_prefix has a pattern
+        elif err["type"] == "string_pattern_mismatch" and err["loc"][0] == "fhir":
+            message = (
+                "use an absolute URI such as urn:casectl:case-id or https://example.org/case-id"
+            )
+        elif err["type"] == "string_pattern_mismatch":
             message = "use 1 to 10 letters or digits, starting with a letter"
         else:  # lower-case only the first letter: the rest may be a value to keep as it is
             message = err["msg"][:1].lower() + err["msg"][1:]
@@ -183,4 +199,10 @@ interval_high_days = {r.interval_high_days}
 [git]
 # When the data directory is a git repository: commit each write as its own commit.
 commit = {str(d.git.commit).lower()}
+
+[fhir]
+# The identifier system of case ids in FHIR exports (Patient.identifier), and the one an import
+# matches to find an existing case. Case ids are unique only within this folder: an agency that
+# shares bundles should use a URI of its own, e.g. "https://example.org/fhir/case-id".
+identifier_system = "{d.fhir.identifier_system}"
 """

@@ -840,6 +840,18 @@ def get_instrument(name: str) -> Instrument:
     return instrument
 
 
+# Instruments whose band follows from the total alone, for a total obtained elsewhere.
+_TOTAL_BANDS: dict[str, tuple[tuple[int, str], ...]] = {"phq-9": PHQ9_BANDS, "gad-7": GAD7_BANDS}
+
+
+def band_for_total(name: str, total: int) -> str:
+    """The published band of a PHQ-9 or GAD-7 total (the same cut-offs as a scored form)."""
+    bands = _TOTAL_BANDS.get(get_instrument(name).name)
+    if bands is None:
+        raise ClinicalInputError(f"The band of {name!r} does not follow from its total alone.")
+    return _band(total, bands)
+
+
 def score(
     name: str, answers: Sequence[Answer], weights: Sequence[float] | None = None
 ) -> InstrumentResult:

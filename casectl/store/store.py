@@ -224,8 +224,12 @@ class CaseStore:
 
     # --- writing ---
 
-    def create(self, case: Case) -> Path:
-        """Write a new case file; refuses to replace an existing one."""
+    def create(self, case: Case, *, extra: Callable[[dict[str, Any]], Any] | None = None) -> Path:
+        """Write a new case file; refuses to replace an existing one.
+
+        `extra` may add keys of the user's own (`x-…`) to the case data before it is written
+        (an import gives back those a FHIR export carried).
+        """
         self.require()
         path = self.path_for(case.id)
         with locked(self.root, case.id):
@@ -234,6 +238,8 @@ class CaseStore:
                     f"a case {case.id} already exists in {self.root}; choose another id."
                 )
             data = dump_case(case)
+            if extra is not None:
+                extra(data)
             doc = yamlio.Document(yamlio.to_yaml(data), 2, 2)
             text = doc.dumps()
             self._validate(path, doc, yamlio.to_plain(yamlio.load(text).tree))
