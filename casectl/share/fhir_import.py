@@ -2143,9 +2143,9 @@ class _Applier:
     # --- coordination and contacts ---
 
     def coordination(self) -> None:
-        known = self.case.referrals()
+        known = self.case.referral_history()
         taken = set(known)
-        existing = {(r.to.casefold(), r.reason.casefold()) for r, _, _ in known.values()}
+        existing = {(r.to.casefold(), r.reason.casefold()) for r, *_ in known.values()}
         by_day: dict[dt.date, list[Referral]] = {}
         for day, fields, member, name, _key in sorted(self.d.referrals, key=lambda r: r[0]):
             key = (fields["to"].casefold(), fields["reason"].casefold())
@@ -2162,9 +2162,9 @@ class _Applier:
             referral = _make(Referral, id=f"r{n}", member=handle if on_team else None, **fields)
             by_day.setdefault(day, []).append(referral)
             self.retarget([name], f"referral r{n} on {day} to {fields['to']} ({fields['status']})")
-        appointments = self.case.appointments()
+        appointments = self.case.appointment_history()
         taken_appts = set(appointments)
-        seen_appts = {(a.date, a.purpose.casefold()) for a, _ in appointments.values()}
+        seen_appts = {(a.date, a.purpose.casefold()) for a, *_ in appointments.values()}
         booked: list[Appointment] = []
         for day, with_, purpose, name in sorted(self.d.appointments):
             if (day, purpose.casefold()) in seen_appts:
@@ -2204,7 +2204,7 @@ class _Applier:
             )
 
     def follow_ups(self) -> None:
-        existing = {(f.date, f.mode, f.summary.casefold()) for f in self.case.follow_ups}
+        existing = {(f.date, f.mode, (f.summary or "").casefold()) for f in self.case.follow_ups}
         for day, mode, summary, who, name in sorted(self.d.contacts, key=lambda c: c[0]):
             if (day, mode, summary.casefold()) in existing:
                 self.retarget([name], None, "already in the case")
