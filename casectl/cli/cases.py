@@ -27,7 +27,15 @@ from casectl.cli.common import (
     store,
     when,
 )
-from casectl.cli.output import Format, console, emit_json, emit_rows
+from casectl.cli.output import (
+    Format,
+    bom_option,
+    check_bom,
+    console,
+    emit_json,
+    emit_rows,
+    output_option,
+)
 from casectl.errors import ExitStatus, ExternalToolError, InvalidInput
 
 
@@ -188,9 +196,11 @@ def list_cases(
         None, "--stage", help="Only cases whose furthest step is this."
     ),
     fmt: Format = typer.Option(
-        Format.table, "--format", "-f", help="table, json, csv, tsv or ids."
+        Format.table, "--format", "-f", help="table, json, csv, tsv, ids or xlsx."
     ),
     as_of: str | None = typer.Option(None, "--as-of", help="Compute ages as of this day."),
+    output: str | None = output_option(),
+    bom: bool = bom_option(),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Read every file; ignore the summary index."
     ),
@@ -201,14 +211,22 @@ def list_cases(
     """
     from casectl.review.caseload import Filters, load_caseload
     from casectl.state import LIST_FIELDS
+    from casectl.text import printable
 
+    check_bom(fmt, bom)
     cases = store(ctx)
     filters = Filters.parse(status=status, risk=risk, manager=manager, stage=stage)
     today = when(as_of, "--as-of")
     rows = [
         r.list_row(today) for r in load_caseload(cases, use_index=not no_cache) if filters.keep(r)
     ]
-    emit_rows(rows, LIST_FIELDS, fmt, title=f"Cases in {cases.root}")
+    # The folder's name in a rich title: control characters escaped, "[" not taken for markup.
+    title = (
+        "Cases"
+        if fmt is Format.xlsx
+        else "Cases in " + printable(str(cases.root)).replace("[", "\\[")
+    )
+    emit_rows(rows, LIST_FIELDS, fmt, title=title, output=output, bom=bom)
 
 
 @app.command()

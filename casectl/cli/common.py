@@ -100,9 +100,9 @@ def build_record(
                 "(standard input is not a terminal, so casectl does not ask)."
             )
         err = errors[0]
-        from casectl.models.validation import describe_error, format_loc
+        from casectl.models.validation import describe_error, error_loc, format_loc
 
-        loc = err["loc"]
+        loc = error_loc(err)
         head = str(loc[0]) if loc else ""
         where = options.get(head, format_loc(loc))
         if len(loc) > 1:
