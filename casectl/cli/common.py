@@ -155,7 +155,7 @@ def save(ctx: typer.Context, case_id: str, change: Callable[[Any], Any]) -> Any:
             fallback_author=note.recorded_by or recorder(cases, None),
         )
         if warning:
-            typer.echo(warning, err=True)
+            echo_err(warning)
     return saved
 
 
@@ -177,8 +177,18 @@ def split_csv(values: list[str] | None) -> list[str]:
 
 def echo_ok(message: str) -> None:
     """Print a confirmation as plain text: it quotes case data and paths, which may hold
-    brackets that rich would take for markup (and importing rich costs a stage write ~12 ms)."""
-    sys.stdout.write(message + "\n")
+    brackets that rich would take for markup (and importing rich costs a stage write ~12 ms),
+    and, from a file written by hand or by an older casectl, control characters (escaped)."""
+    from casectl.text import printable
+
+    sys.stdout.write(printable(message) + "\n")
+
+
+def echo_err(message: str) -> None:
+    """A warning or note on standard error, control characters escaped."""
+    from casectl.text import printable
+
+    sys.stderr.write(printable(message) + "\n")
 
 
 __all__ = [
@@ -188,6 +198,7 @@ __all__ = [
     "MissingInput",
     "build_record",
     "drop_empty",
+    "echo_err",
     "echo_ok",
     "from_file",
     "next_handle",

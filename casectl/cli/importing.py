@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from casectl.cli.app import commands as app
-from casectl.cli.common import recorder, store
+from casectl.cli.common import echo_err, echo_ok, recorder, store
 from casectl.cli.output import Format, emit_rows
 from casectl.errors import InvalidInput
 
@@ -38,7 +38,7 @@ def _commit(cases: Any, made: list[tuple[Any, Path]], source: str) -> None:
             cases.root, path, case.id, note, fallback_author=recorder(cases, None)
         )
         if warning:
-            typer.echo(warning, err=True)
+            echo_err(warning)
 
 
 @app.command("import")
@@ -64,7 +64,7 @@ def import_cases(
     if fmt is ImportFormat.fhir:
         case = importing.read_fhir(raw, source=file, today=cases.today)
         if dry_run:
-            typer.echo(f"would open {case.id} ({case.client.name})")
+            echo_ok(f"would open {case.id} ({case.client.name})")
             return
         path = importing.create_one(cases, case, file)
         _commit(cases, [(case, path)], file)
@@ -98,7 +98,7 @@ def import_cases(
         made = importing.create_all(cases, rows, file)
     except (importing.ImportRejected, importing.ImportCollision) as exc:
         for problem in exc.problems:
-            typer.echo(str(problem), err=True)
+            echo_err(str(problem))
         raise
     _commit(cases, made, file)
     for case, _ in made:
