@@ -58,7 +58,7 @@ def test_an_edit_and_a_step_recorded_at_the_same_time_both_land(
             capture_output=True,
             text=True,
         )
-        out, err = edit.communicate(timeout=120)
+        _, err = edit.communicate(timeout=120)
         assert edit.returncode == 0, err
         assert step.returncode == 0, step.stderr
         text = cli.path(case).read_text("utf-8")
