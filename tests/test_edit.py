@@ -32,9 +32,7 @@ def editor(tmp_path: Path, body: str) -> str:
     return str(script)
 
 
-def test_an_edit_and_a_step_recorded_at_the_same_time_both_land(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_an_edit_and_a_step_recorded_at_the_same_time_both_land(cli: Cli, tmp_path: Path) -> None:
     """Two processes race: `edit` with a slow editor, and `follow-up`. In every round, in
     whichever order they take the lock, the file ends with the edit and the contact."""
     (case,) = make_cases(cli, range(1, 2))
