@@ -400,7 +400,14 @@ def family(
                 "involvement": involvement,
             }
         ),
-        options={"id": "--id", "language": "--language"},
+        options={
+            "id": "--id",
+            "name": "--name",
+            "relationship": "--relationship",
+            "language": "--language",
+            "contact": "--phone",
+            "involvement": "--involvement",
+        },
         command="family",
     )
     case = save(ctx, case_id, lambda c: _add_person(c, "family", member))
@@ -444,7 +451,13 @@ def team(
                 "consent_to_share": consent_to_share,
             }
         ),
-        options={"id": "--id", "role": "--role"},
+        options={
+            "id": "--id",
+            "name": "--name",
+            "role": "--role",
+            "organisation": "--organisation",
+            "contact": "--phone/--email",
+        },
         command="team",
     )
     case = save(ctx, case_id, lambda c: _add_person(c, "care_team", member))
@@ -481,7 +494,7 @@ def consent(
                 "expires": parse_date(expires, what="--expires") if expires else None,
             }
         ),
-        options={"given_by": "--given-by"},
+        options={"given_by": "--given-by", "kind": "--kind", "scope": "--scope"},
         command="consent",
     )
     case = save(ctx, case_id, lambda c: c.model_copy(update={"consents": [*c.consents, record]}))
