@@ -20,6 +20,7 @@ from casectl.cli.common import (
     Date,
     build_record,
     drop_empty,
+    echo_err,
     echo_ok,
     recorder,
     save,
@@ -29,7 +30,15 @@ from casectl.cli.common import (
     store,
     when,
 )
-from casectl.cli.output import Format, console, emit_json, emit_rows
+from casectl.cli.output import (
+    Format,
+    bom_option,
+    check_bom,
+    console,
+    emit_json,
+    emit_rows,
+    output_option,
+)
 from casectl.errors import ExitStatus, ExternalToolError, InvalidInput
 
 
@@ -142,7 +151,7 @@ def new(
         path = cases.create(case)
     _commit(cases, path, cid, "new", "case opened", who)
     if sys.stdout.isatty():
-        console(stderr=True).print(f"opened {path}")
+        echo_err(f"opened {path}")
     typer.echo(cid)
 
 
@@ -190,9 +199,11 @@ def list_cases(
         None, "--stage", help="Only cases whose furthest step is this."
     ),
     fmt: Format = typer.Option(
-        Format.table, "--format", "-f", help="table, json, csv, tsv or ids."
+        Format.table, "--format", "-f", help="table, json, csv, tsv, ids or xlsx."
     ),
     as_of: str | None = typer.Option(None, "--as-of", help="Compute ages as of this day."),
+    output: str | None = output_option(),
+    bom: bool = bom_option(),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Read every file; ignore the summary index."
     ),
@@ -202,14 +213,22 @@ def list_cases(
     Example: casectl list --status active --risk high --format csv
     """
     from casectl.review.caseload import LIST_FIELDS, Filters, load_caseload
+    from casectl.text import printable
 
+    check_bom(fmt, bom)
     cases = store(ctx)
     filters = Filters.parse(status=status, risk=risk, manager=manager, stage=stage)
     today = when(as_of, "--as-of")
     rows = [
         r.list_row(today) for r in load_caseload(cases, use_index=not no_cache) if filters.keep(r)
     ]
-    emit_rows(rows, LIST_FIELDS, fmt, title=f"Cases in {cases.root}")
+    # The folder's name in a rich title: control characters escaped, "[" not taken for markup.
+    title = (
+        "Cases"
+        if fmt is Format.xlsx
+        else "Cases in " + printable(str(cases.root)).replace("[", "\\[")
+    )
+    emit_rows(rows, LIST_FIELDS, fmt, title=title, output=output, bom=bom)
 
 
 @app.command()
@@ -235,12 +254,12 @@ def check(
     with progress(total, "Checking") as advance:
         problems, warnings = check_cases(cases, case_ids or None, advance=advance)
     for warning in warnings:
-        typer.echo(f"casectl: warning: {warning}", err=True)
+        echo_err(f"casectl: warning: {warning}")
     if fmt == "json":
         emit_json([p.to_dict() for p in problems])
     else:
         for problem in problems:
-            typer.echo(str(problem))
+            echo_ok(str(problem))  # a file name may hold anything
     if problems:
         raise typer.Exit(int(ExitStatus.PROBLEMS_FOUND))
 
@@ -249,53 +268,43 @@ def check(
 def edit(ctx: typer.Context, case_id: str = CaseArg) -> None:
     """Open the case file in $EDITOR; the file is replaced only if what you saved is valid.
 
+    The case stays locked while you edit: a step recorded meanwhile waits for you (up to
+    CASECTL_LOCK_TIMEOUT seconds), so neither change is lost.
+
     Example: EDITOR=nano casectl edit C-2026-0001
     """
     from casectl.errors import InvalidCaseFile
-    from casectl.store.lock import locked
-    from casectl.store.store import write_atomic
+    from casectl.store.editing import Outcome, edit_case
 
     cases = store(ctx)
-    loaded = cases.load(case_id)
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
         raise ExternalToolError("set $EDITOR (for example EDITOR=nano) to edit a case.")
-    original = loaded.path.read_bytes()
-    draft = cases.root / f".casectl-edit-{case_id}.yaml"
-    with locked(cases.root, case_id):
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(original)
+
+    def run_editor(draft: Path) -> None:
         try:
-            while True:
-                try:
-                    subprocess.run([*shlex.split(editor), str(draft)], check=True)
-                except (OSError, subprocess.CalledProcessError) as exc:
-                    raise ExternalToolError(
-                        f"the editor {editor!r} failed ({exc}); the case is unchanged."
-                    ) from None
-                edited = draft.read_bytes()
-                if edited == original:
-                    echo_ok("no changes.")
-                    return
-                try:
-                    cases.parse(loaded.path, edited)
-                except InvalidCaseFile as exc:
-                    typer.echo(f"casectl: {exc.message}", err=True)
-                    if stdin_is_tty() and typer.confirm(
-                        "Edit again? (no discards your changes)", default=True
-                    ):
-                        continue
-                    echo_ok("discarded; the case is unchanged.")
-                    raise typer.Exit(int(ExitStatus.INVALID)) from None
-                write_atomic(loaded.path, edited.decode("utf-8"))
-                echo_ok(f"saved {loaded.path}")
-                _commit(
-                    cases, loaded.path, case_id, "edit", "edited in $EDITOR", recorder(cases, None)
-                )
-                return
-        finally:
-            draft.unlink(missing_ok=True)
+            subprocess.run([*shlex.split(editor), str(draft)], check=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise ExternalToolError(
+                f"the editor {editor!r} failed ({exc}); the case is unchanged."
+            ) from None
+
+    def again(problem: InvalidCaseFile) -> bool:
+        echo_err(f"casectl: {problem.message}")
+        return stdin_is_tty() and typer.confirm(
+            "Edit again? (no discards your changes)", default=True
+        )
+
+    def commit(path: Path) -> None:
+        echo_ok(f"saved {path}")
+        _commit(cases, path, case_id, "edit", "edited in $EDITOR", recorder(cases, None))
+
+    result = edit_case(cases, case_id, run_editor, again=again, saved=commit)
+    if result.outcome is Outcome.unchanged:
+        echo_ok("no changes.")
+    elif result.outcome is Outcome.discarded:
+        echo_ok("discarded; the case is unchanged.")
+        raise typer.Exit(int(ExitStatus.INVALID))
 
 
 def _status_command(action: str) -> Any:
@@ -392,7 +401,14 @@ def family(
                 "involvement": involvement,
             }
         ),
-        options={"id": "--id", "language": "--language"},
+        options={
+            "id": "--id",
+            "name": "--name",
+            "relationship": "--relationship",
+            "language": "--language",
+            "contact": "--phone",
+            "involvement": "--involvement",
+        },
         command="family",
     )
     from casectl.stages.people import add_family
@@ -437,7 +453,13 @@ def team(
                 "consent_to_share": consent_to_share,
             }
         ),
-        options={"id": "--id", "role": "--role"},
+        options={
+            "id": "--id",
+            "name": "--name",
+            "role": "--role",
+            "organisation": "--organisation",
+            "contact": "--phone/--email",
+        },
         command="team",
     )
     from casectl.stages.people import add_team_member
@@ -475,7 +497,7 @@ def consent(
                 "expires": parse_date(expires, what="--expires") if expires else None,
             }
         ),
-        options={"given_by": "--given-by"},
+        options={"given_by": "--given-by", "kind": "--kind", "scope": "--scope"},
         command="consent",
     )
     from casectl.stages.people import add_consent
@@ -493,4 +515,4 @@ def _commit(cases: Any, path: Path, case_id: str, stage: str, summary: str, who:
         cases.root, path, case_id, ChangeNote(stage, summary, who), fallback_author=who
     )
     if warning:
-        typer.echo(warning, err=True)
+        echo_err(warning)

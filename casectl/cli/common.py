@@ -116,7 +116,7 @@ def _ask_or_explain(
 ) -> None:
     """Ask for the missing fields of a DraftInvalid on a terminal; otherwise raise it in the
     words of the command line."""
-    from casectl.models.validation import describe_error, format_loc
+    from casectl.models.validation import describe_error, error_loc, format_loc
 
     if exc.missing and stdin_is_tty():
         for name in exc.missing:
@@ -129,7 +129,7 @@ def _ask_or_explain(
             "(standard input is not a terminal, so casectl does not ask)."
         ) from None
     err = exc.errors[0]
-    loc = err["loc"]
+    loc = error_loc(err)
     head = str(loc[0]) if loc else ""
     where = options.get(head, format_loc(loc))
     if len(loc) > 1:
@@ -190,7 +190,7 @@ def save(ctx: typer.Context, case_id: str, change: Callable[[Any], Any]) -> Any:
             fallback_author=note.recorded_by or recorder(cases, None),
         )
         if warning:
-            typer.echo(warning, err=True)
+            echo_err(warning)
     return saved
 
 
@@ -230,8 +230,18 @@ def split_csv(values: list[str] | None) -> list[str]:
 
 def echo_ok(message: str) -> None:
     """Print a confirmation as plain text: it quotes case data and paths, which may hold
-    brackets that rich would take for markup (and importing rich costs a stage write ~12 ms)."""
-    sys.stdout.write(message + "\n")
+    brackets that rich would take for markup (and importing rich costs a stage write ~12 ms),
+    and, from a file written by hand or by an older casectl, control characters (escaped)."""
+    from casectl.text import printable
+
+    sys.stdout.write(printable(message) + "\n")
+
+
+def echo_err(message: str) -> None:
+    """A warning or note on standard error, control characters escaped."""
+    from casectl.text import printable
+
+    sys.stderr.write(printable(message) + "\n")
 
 
 __all__ = [
@@ -241,6 +251,7 @@ __all__ = [
     "MissingInput",
     "build_record",
     "drop_empty",
+    "echo_err",
     "echo_ok",
     "from_file",
     "recorder",

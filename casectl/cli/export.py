@@ -143,7 +143,9 @@ def _redaction(case_id: str, key: bytes | None) -> Redaction:
 
 
 def _note(message: str) -> None:
-    typer.echo(f"casectl: {message}", err=True)
+    from casectl.cli.common import echo_err
+
+    echo_err(f"casectl: {message}")
 
 
 def _care_plan(
@@ -225,14 +227,7 @@ def _write(text: str | Iterable[str], output: str | None) -> None:
         for piece in [text] if isinstance(text, str) else text:
             sys.stdout.write(piece)
         return
-    from casectl.store import write_atomic
+    from casectl.store.outfile import write_output_file
 
-    path = Path(output)
-    try:
-        write_atomic(path, text)
-    except FileNotFoundError:
-        raise CaseNotFound(
-            f"-o {output}: there is no folder {path.parent}; create it first."
-        ) from None
-    except OSError as exc:
-        raise InvalidInput(f"-o {output}: cannot be written ({exc.strerror}).") from None
+    # A regular file or nothing: never through a link, never over a device or a folder.
+    write_output_file(Path(output), text)

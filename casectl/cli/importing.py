@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from casectl.cli.app import commands as app
-from casectl.cli.common import MissingInput, recorder, stdin_is_tty, store
+from casectl.cli.common import MissingInput, echo_err, recorder, stdin_is_tty, store
 from casectl.cli.output import Format, dumps_json, emit_rows
 from casectl.errors import InvalidInput, UnsafePath
 
@@ -39,7 +39,7 @@ def _commit(cases: Any, made: list[tuple[Any, Path]], source: str) -> None:
             cases.root, path, case.id, note, fallback_author=recorder(cases, None)
         )
         if warning:
-            typer.echo(warning, err=True)
+            echo_err(warning)
 
 
 @app.command("import")
@@ -120,7 +120,7 @@ def import_cases(
         made = importing.create_all(cases, rows, file)
     except (importing.ImportRejected, importing.ImportCollision) as exc:
         for problem in exc.problems:
-            typer.echo(str(problem), err=True)
+            echo_err(str(problem))
         raise
     _commit(cases, made, file)
     for case, _ in made:

@@ -18,10 +18,12 @@ from casectl.models.case import Case
 from casectl.models.people import Client
 from casectl.models.records import RiskAssessment, Vitals
 from casectl.state import CaseState, derive, timeline
+from casectl.text import printable
 
 
 def _e(value: object) -> str:
-    return escape(str(value))
+    """Case text as it is: never rich markup, never a control character."""
+    return escape(printable(str(value)))
 
 
 def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:

@@ -60,10 +60,24 @@ _WRONG_TYPE = {
 }
 
 
+def error_loc(error: Mapping[str, Any]) -> Loc:
+    """Where an error is, down to the field: a record's own checks (a control character in one
+    of its fields, casectl.models.base) put the field's name in the error's context."""
+    loc: Loc = tuple(error["loc"])
+    if error["type"] == "control_character":
+        ctx = error.get("ctx") or {}
+        loc += (ctx["field"],)
+        if ctx.get("index") is not None:
+            loc += (ctx["index"],)
+    return loc
+
+
 def describe_error(error: Mapping[str, Any]) -> str:
     """Pydantic's message, reworded where a case manager would not follow it."""
     kind = error["type"]
     given = error.get("input")
+    if kind == "control_character":
+        return str(error["msg"])
     if kind in _WRONG_TYPE:
         return f"{_WRONG_TYPE[kind]}, " + (
             "but it is empty" if given is None else f"not {shown(given)}"
@@ -97,7 +111,7 @@ def validate_case(data: Mapping[str, Any], *, today: dt.date, model: type[Case] 
         errors = exc.errors()
         # A misspelt key explains the "missing" field it was meant to be: report it first.
         errors.sort(key=lambda e: e["type"] != "extra_forbidden")
-        problems = [(tuple(err["loc"]), describe_error(err)) for err in errors]
+        problems = [(error_loc(err), describe_error(err)) for err in errors]
         raise CaseInvalid(problems) from None
     problems = list(_cross_checks(case, today))
     if problems:

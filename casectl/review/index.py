@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISLNK, S_ISREG
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from casectl.batch import in_chunks, paused_gc
@@ -369,7 +369,10 @@ def _read_index(
 ) -> tuple[dict[str, Entry], int | None]:
     """The entries of a current index, or nothing when it is missing, stale or corrupt."""
     try:
-        header, files = decode_index(path.read_bytes())
+        raw = read_index_bytes(path)
+        if raw is None:
+            return {}, None
+        header, files = decode_index(raw)
         window_days = header[3]
         if header != _header(root, config_key, window_days) or not isinstance(files, dict):
             return {}, None
@@ -378,6 +381,58 @@ def _read_index(
         return files, window_days
     except (OSError, ValueError, IndexError, TypeError):
         return {}, None
+
+
+# An index holds a few hundred bytes a case; one far larger than this is not an index.
+MAX_INDEX_BYTES = 256 * 1024 * 1024
+
+
+def read_index_bytes(path: Path, limit: int = MAX_INDEX_BYTES) -> bytes | None:
+    """The bytes of the index file, or None when there is no usable one.
+
+    The cache folder is not the data folder, but anything may sit at the index's name: a link
+    (to /dev/zero, say), a named pipe (an open would wait for a writer for ever), a folder, a
+    huge file. It is opened without following links and without blocking, read only when it is
+    a regular file of a sane size, and never more than that size; otherwise there is no index,
+    and the write that follows replaces it (see _clear_the_way).
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None  # missing, a link (ELOOP), or not ours to read
+    try:
+        info = os.fstat(fd)
+        if not S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks: list[bytes] = []
+        left = info.st_size + 1  # a file that grows meanwhile is still read no further
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 22))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks) if left > 0 else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _clear_the_way(path: Path) -> None:
+    """Make room at the index's name for a new index when something else is there.
+
+    A rename replaces a link, a pipe or a device node by itself (without following a link), so
+    only a folder is in the way: an empty one is removed, any other moved aside under a name
+    that says why, so that the index is rebuilt rather than every run going without it.
+    """
+    try:
+        if not S_ISDIR(os.lstat(path).st_mode):
+            return
+    except OSError:
+        return
+    try:
+        os.rmdir(path)
+    except OSError:
+        os.replace(path, path.with_name(f"{path.name}.not-an-index-{time.time_ns()}"))
 
 
 def _write_index(
@@ -393,6 +448,7 @@ def _write_index(
         os.chmod(folder, 0o700)
         # A killed rebuild can leave its temporary file; it holds case data, so it goes.
         remove_stale_temp_files(folder)
+        _clear_the_way(path)
         write_atomic(path, data)
         # casectl 0.1 kept this index as JSON beside it: case data nothing reads any more.
         path.with_suffix(".json").unlink(missing_ok=True)

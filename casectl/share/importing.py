@@ -45,6 +45,7 @@ from casectl.models.validation import CaseInvalid, format_loc, validate_case
 from casectl.stages.lifecycle import open_case
 from casectl.store.paths import CASE_SUFFIX, check_case_id
 from casectl.store.store import CaseStore
+from casectl.text import from_spreadsheet
 
 REQUIRED = ("name", "dob", "sex")
 COLUMNS = (
@@ -259,7 +260,8 @@ def check_csv(raw: bytes, *, source: str, today: dt.date, case_manager: str) -> 
                     )
                 )
                 continue
-            cells = {c: v.strip() for c, v in zip(columns, record, strict=False)}
+            # A cell `casectl ... --format csv` neutralised ('=…) reads as what it stood for.
+            cells = {c: from_spreadsheet(v.strip()) for c, v in zip(columns, record, strict=False)}
             row_problems = list(_check_row(cells, line, source, seen_ids, today))
             reported = {p.field for p in row_problems}
             try:

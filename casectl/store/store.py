@@ -44,6 +44,7 @@ STALE_TEMP_SECONDS = 15 * 60
 GITIGNORE = f"""\
 # casectl: lock files and editor leftovers are not part of the case record.
 {LOCK_DIR}/
+.casectl/
 .casectl-*.tmp
 .pseudonym-key
 *.swp
