@@ -469,6 +469,8 @@ def test_every_instrument_cites_its_source_and_has_answerable_items() -> None:
         "ahc-hrsn",
         "gas",
         "m-chat-r",
+        "act",
+        "c-act",
     }
     for instrument in INSTRUMENTS.values():
         assert instrument.source and instrument.title
