@@ -145,7 +145,7 @@ def test_calc_score_unknown_instrument() -> None:
 def test_an_instrument_is_given_item_by_item_on_a_terminal(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    case = open_case(cli)
+    case = open_case(cli, dob="2012-01-10")  # 14: the PHQ-9 is validated from 12
     monkeypatch.setattr("casectl.cli.common.stdin_is_tty", lambda: True)
     # nine PHQ-9 items (one wrong try first), then the unscored difficulty question left blank
     answers = "7\n1\n1\n1\n1\n1\n0\n0\n0\n0\n\n"
@@ -223,7 +223,7 @@ def test_points_and_thresholds_come_from_the_config(cli: Cli) -> None:
     config = cli.data_dir / "config.toml"
     config.write_text(
         config.read_text()
-        .replace('rules_version = "casectl-risk-1"', 'rules_version = "team-2027"')
+        .replace('rules_version = "casectl-risk-2"', 'rules_version = "team-2027"')
         .replace("moderate_at = 4", "moderate_at = 5")
     )
     record = _risk(cli, case)

@@ -234,7 +234,7 @@ def _rows(indicator: str, sex: str) -> tuple[tuple[float, ...], tuple[LMS, ...]]
 
 def _indicator(indicator: object) -> Indicator:
     if indicator in INDICATORS:
-        return indicator  # type: ignore[return-value]
+        return indicator
     raise ClinicalInputError(
         f"WHO indicator must be one of {', '.join(INDICATORS)}; got {indicator!r}."
     )
