@@ -337,6 +337,7 @@ def _social(
 
 def _use_of_care(case: Case, a: Assessment, p: RiskPoints, source: str) -> Iterator[RiskFactor]:
     use = a.utilisation
+    admissions = max(use.admissions_12m, use.psychiatric_admissions_12m)
     if use.ed_visits_12m >= 2:
         yield RiskFactor(
             factor="emergency visits",
@@ -344,11 +345,11 @@ def _use_of_care(case: Case, a: Assessment, p: RiskPoints, source: str) -> Itera
             detail=f"{use.ed_visits_12m} ED visits in 12 months",
             source=source,
         )
-    if use.admissions_12m >= 1:
+    if admissions >= 1:
         yield RiskFactor(
             factor="hospital admissions",
             points=p.admissions,
-            detail=f"{use.admissions_12m} admission(s) in 12 months",
+            detail=f"{admissions} admission(s) in 12 months",
             source=source,
         )
     year_ago = a.date - dt.timedelta(days=365)
@@ -485,8 +486,8 @@ def _caregiver_depression(
     p: RiskPoints,
     source: str,
 ) -> Iterator[RiskFactor]:
-    found: dict[str, tuple[str, str]] = {
-        who: ("depression noted", source) for who in a.caregiving.depression
+    found: dict[str, list[tuple[str, str]]] = {
+        who: [("depression noted", source)] for who in a.caregiving.depression
     }
     for inst, where in latest.values():
         if (
@@ -495,18 +496,24 @@ def _caregiver_depression(
             and inst.total is not None
             and inst.total >= CAREGIVER_PHQ_AT
         ):
-            found.setdefault(
-                inst.member, (f"{inst.instrument} total {inst.total}, {inst.band}", where)
+            found.setdefault(inst.member, []).append(
+                (f"{inst.instrument} total {inst.total}, {inst.band}", where)
             )
     if not found:
         return
-    names = {m.id: m.relationship for m in case.family}
+    relationship = {m.id: m.relationship for m in case.family}
+
+    def named(who: str) -> str:
+        rel = relationship.get(who, who)
+        return who if rel == who else f"{rel} ({who})"
+
     detail = "; ".join(
-        f"{names.get(who, who)} ({who}): {what}" for who, (what, _) in sorted(found.items())
+        f"{named(who)}: {', '.join(what for what, _ in found[who])}" for who in sorted(found)
     )
+    sources = sorted({where for evidence in found.values() for _, where in evidence})
     yield RiskFactor(
         factor="caregiver depression",
         points=p.caregiver_depression,
         detail=detail,
-        source="; ".join(sorted({where for _, where in found.values()})),
+        source="; ".join(sources),
     )

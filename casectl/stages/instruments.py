@@ -74,6 +74,14 @@ def instrument_record(name: str, answers: str | None) -> InstrumentRecord:
     return to_record(score_answers(name, parse_answers(answers)))
 
 
+def check_age(name: str, age_years: float) -> None:
+    """`check_instrument_age` with casectl's error: exit 5 and the sentence naming what fits."""
+    try:
+        check_instrument_age(name, age_years)
+    except ClinicalInputError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
 def check_ages(dob: dt.date, on: dt.date, instruments: Iterable[InstrumentRecord]) -> None:
     """Refuse a client's instrument given outside its validated ages (a family member's own
     form, or an instrument casectl does not know, is not checked)."""
