@@ -47,10 +47,20 @@ class RiskPoints(_Section):
     missed_appointments_2plus: int = Field(1, ge=0, le=20)
     caregiver_strain_moderate: int = Field(1, ge=0, le=20)
     caregiver_strain_severe: int = Field(2, ge=0, le=20)
+    mental_health_diagnosis: int = Field(1, ge=0, le=20)
+    serious_mental_illness: int = Field(3, ge=0, le=20)
+    psychiatric_admission: int = Field(1, ge=0, le=20)
+    psychiatric_discharge_30d: int = Field(2, ge=0, le=20)
+    adherence_partial: int = Field(1, ge=0, le=20)
+    adherence_poor: int = Field(2, ge=0, le=20)
+    caregiver_depression: int = Field(2, ge=0, le=20)
+    asthma_not_well_controlled: int = Field(1, ge=0, le=20)
+    asthma_very_poorly_controlled: int = Field(2, ge=0, le=20)
+    hba1c_above_9: int = Field(2, ge=0, le=20)
 
 
 class RiskConfig(_Section):
-    rules_version: str = "casectl-risk-1"
+    rules_version: str = "casectl-risk-2"
     moderate_at: int = Field(4, ge=1, le=100)
     high_at: int = Field(8, ge=1, le=100)
     points: RiskPoints = Field(default_factory=RiskPoints)
@@ -171,7 +181,7 @@ bp_elevated = {p.bp_elevated}                  # blood pressure category (AAP 20
 bp_stage1 = {p.bp_stage1}
 bp_stage2 = {p.bp_stage2}
 bp_urgency = {p.bp_urgency}                   # above the same-day threshold (AAP 2017 Table 11); also forces high
-growth_underweight = {p.growth_underweight}           # CDC 2000 BMI-for-age category
+growth_underweight = {p.growth_underweight}           # CDC 2000 BMI-for-age; under 2, WHO weight-for-length low/high
 growth_obesity = {p.growth_obesity}
 growth_severe_obesity = {p.growth_severe_obesity}
 mental_health_moderate = {p.mental_health_moderate}       # PHQ-9/PHQ-A/GAD-7 moderate or moderately severe
@@ -186,6 +196,16 @@ admissions = {p.admissions}                   # any hospital admission in 12 mon
 missed_appointments_2plus = {p.missed_appointments_2plus}    # two or more missed appointments
 caregiver_strain_moderate = {p.caregiver_strain_moderate}
 caregiver_strain_severe = {p.caregiver_strain_severe}
+mental_health_diagnosis = {p.mental_health_diagnosis}      # an ICD-10-CM F01-F99 diagnosis but F70-F89 (counted once) ...
+serious_mental_illness = {p.serious_mental_illness}       # ... or, instead, F20-F29, F30-F31, F32-F33 (psychosis, bipolar, major depression)
+psychiatric_admission = {p.psychiatric_admission}        # a psychiatric admission in 12 months (on top of `admissions`)
+psychiatric_discharge_30d = {p.psychiatric_discharge_30d}    # discharged from one in the last 30 days
+adherence_partial = {p.adherence_partial}            # latest medication adherence: partial ...
+adherence_poor = {p.adherence_poor}               # ... or poor (off medication)
+caregiver_depression = {p.caregiver_depression}         # a family member's depression, or their PHQ-9 of 10 or more
+asthma_not_well_controlled = {p.asthma_not_well_controlled}   # ACT or C-ACT 19 or less ...
+asthma_very_poorly_controlled = {p.asthma_very_poorly_controlled}  # ... ACT 15 or less, C-ACT 12 or less
+hba1c_above_9 = {p.hba1c_above_9}                # HbA1c above 9.0 % (HEDIS poor control)
 
 [review]
 window_days = {r.window_days}                  # `review` lists what is due within this many days

@@ -213,6 +213,18 @@ def _instrument(rng: random.Random, name: str) -> InstrumentRecord:
     return to_record(score_answers(name, _answers(rng, name)))
 
 
+def _fits(name: str, born: dt.date, day: dt.date) -> bool:
+    """True when the instrument is validated for the client's age on `day`."""
+    from casectl.clinical.instruments import InstrumentAgeError, check_instrument_age
+
+    months = (day.year - born.year) * 12 + day.month - born.month - (day.day < born.day)
+    try:
+        check_instrument_age(name, months / 12)
+    except InstrumentAgeError:
+        return False
+    return True
+
+
 def _vitals(rng: random.Random, age: int) -> dict[str, Any]:
     if age == 0:
         height = 62.0
@@ -295,6 +307,7 @@ class _CaseMaker:
         )
         self.age = age
         born = self.opened - dt.timedelta(days=age * 365 + rng.randint(20, 340))
+        self.born = born
         client = Client.model_validate(
             {
                 "name": f"{_pick(rng, people.children)} {surname}",
@@ -399,7 +412,9 @@ class _CaseMaker:
                     "medical": f"{len(self.conditions)} chronic condition(s)",
                     "living": _pick(rng, ("stable housing", "shared housing", "temporary housing")),
                 },
-                instruments=[_instrument(rng, name) for name in tools],
+                instruments=[
+                    _instrument(rng, name) for name in tools if _fits(name, case.client.dob, day)
+                ],
                 eligible=eligible,
                 eligibility_reason=(
                     "complex needs across services" if eligible else "needs met by primary care"
@@ -469,7 +484,9 @@ class _CaseMaker:
                         rng, (("none", 45), ("mild", 35), ("moderate", 15), ("severe", 5))
                     )
                 },
-                instruments=[_instrument(rng, name) for name in tools],
+                instruments=[
+                    _instrument(rng, name) for name in tools if _fits(name, self.born, day)
+                ],
             )
         )
 

@@ -306,7 +306,7 @@ def test_a_misspelt_key_in_a_from_file_is_named(cli: Cli, tmp_path) -> None:  # 
 
 
 def test_screen_scores_an_instrument_and_flags_same_day_action(cli: Cli) -> None:
-    case = open_case(cli)
+    case = open_case(cli, dob="2012-01-10")  # 14: the PHQ-9 is validated from 12
     result = cli(
         "screen",
         case,

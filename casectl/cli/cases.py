@@ -78,6 +78,11 @@ def new(
     culture: str | None = typer.Option(
         None, "--culture", help="Cultural or religious considerations."
     ),
+    gestational_age: float | None = typer.Option(
+        None,
+        "--gestational-age",
+        help="Weeks of gestation at birth (32.5 for 32+3): under 37, growth uses the corrected age.",
+    ),
     phone: str | None = typer.Option(None, "--phone"),
     email: str | None = typer.Option(None, "--email"),
     address: str | None = typer.Option(None, "--address"),
@@ -115,6 +120,7 @@ def new(
                 "preferred_language": language,
                 "interpreter_needed": interpreter,
                 "cultural_considerations": culture,
+                "gestational_age_weeks": gestational_age,
             }
         )
     )

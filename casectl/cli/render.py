@@ -59,6 +59,8 @@ def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:
                     )
             except ClinicalInputError as exc:
                 text += f" ({exc})"
+        elif age < 2 and client.sex in ("female", "male"):
+            text += _who_growth(client, on, v)
         lines.append(text)
     others = [
         f"{label} {value}"
@@ -73,6 +75,34 @@ def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:
     if others:
         lines.append(", ".join(others))
     return lines
+
+
+def _who_growth(client: Client, on: dt.date, v: Vitals) -> str:
+    """Under 2: WHO 2006 percentiles, at the corrected age for a child born preterm."""
+    from casectl.clinical.errors import ClinicalInputError
+    from casectl.clinical.who_growth import who_growth
+
+    try:
+        g = who_growth(
+            (on - client.dob).days,
+            client.sex,
+            v.height_cm,
+            v.weight_kg,
+            gestational_age_weeks=client.gestational_age_weeks,
+        )
+    except ClinicalInputError as exc:
+        return f" ({exc})"
+    parts = [
+        f"{label} percentile {'<1' if pct < 1 else '>99' if pct > 99 else f'{pct:.0f}'} ({category})"
+        for label, pct, category in (
+            ("weight-for-age", g.weight_for_age_percentile, g.weight_for_age_category),
+            ("length-for-age", g.length_for_age_percentile, g.length_for_age_category),
+            ("weight-for-length", g.weight_for_length_percentile, g.weight_for_length_category),
+        )
+        if pct is not None
+    ]
+    corrected = f", corrected age {g.age_months:.1f} months" if g.corrected else ""
+    return f"; WHO 2006{corrected}: " + ", ".join(parts)
 
 
 def render_risk(out: Any, risk: RiskAssessment | None) -> None:

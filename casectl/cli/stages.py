@@ -47,6 +47,11 @@ Answers = typer.Option(
     "--answers",
     help="The instrument's answers, comma-separated (blank for unanswered): 0,1,2,…",
 )
+Member = typer.Option(
+    None,
+    "--member",
+    help="A family member's id when they answered the instrument about themselves (a caregiver's PHQ-9).",
+)
 
 
 def _base(from_: str | None, date: str | None, by: str | None, note: str | None) -> dict[str, Any]:
@@ -69,18 +74,68 @@ def _when_and_who(ctx: typer.Context) -> tuple[dt.date, str]:
     return when(None), recorder(store(ctx), None)
 
 
-def _instrument(name: str | None, answers: str | None) -> list[dict[str, Any]]:
+def _instrument(
+    name: str | None, answers: str | None, member: str | None = None
+) -> list[dict[str, Any]]:
     if not name:
-        if answers:
-            raise InvalidInput("--answers needs --instrument NAME.")
+        if answers or member:
+            raise InvalidInput("--answers and --member need --instrument NAME.")
         return []
     from casectl.cli.common import stdin_is_tty
     from casectl.stages.instruments import instrument_record, score_answers, to_record
 
+    whose = {"member": member} if member else {}
     if answers is None and stdin_is_tty():
         result = score_answers(name, administer(name))
-        return [to_record(result).model_dump(exclude_unset=True)]
-    return [instrument_record(name, answers).model_dump(exclude_unset=True)]
+        return [{**to_record(result).model_dump(exclude_unset=True), **whose}]
+    return [{**instrument_record(name, answers).model_dump(exclude_unset=True), **whose}]
+
+
+def _tracking(
+    data: dict[str, Any],
+    *,
+    adherence: str | None,
+    psychiatric_admissions: int | None,
+    discharged: str | None,
+    caregiver_depression: list[str] | None,
+    hba1c: float | None,
+    immunisations: str | None,
+    immunisations_date: str | None,
+    milestones: list[str] | None,
+    school_plan: str | None,
+) -> None:
+    """Add the mental-health and chronic-condition options of `assess` to its record."""
+    data.update(drop_empty({"medication_adherence": adherence, "hba1c_percent": hba1c}))
+    use = drop_empty(
+        {
+            "psychiatric_admissions_12m": psychiatric_admissions,
+            "last_psychiatric_discharge": when(discharged, "--discharged") if discharged else None,
+        }
+    )
+    if use:
+        data["utilisation"] = {**data.get("utilisation", {}), **use}
+    if caregiver_depression:
+        care = data.setdefault("caregiving", {})
+        care["depression"] = [*care.get("depression", []), *split_csv(caregiver_depression)]
+    if immunisations_date and not immunisations:
+        raise InvalidInput(
+            "--immunisations-date needs --immunisations up-to-date|not-up-to-date|unknown."
+        )
+    if immunisations:
+        data["immunisations"] = drop_empty(
+            {
+                "status": immunisations,
+                "date": when(immunisations_date, "--immunisations-date")
+                if immunisations_date
+                else None,
+            }
+        )
+    data["milestones"] = [*data.get("milestones", []), *(milestones or [])]
+    if school_plan:
+        plan = parse_spec(school_plan, first="kind", option="--school-plan")
+        if "review" in plan:
+            plan["review"] = when(str(plan["review"]), "--school-plan review")
+        data["school_plan"] = plan
 
 
 def administer(name: str) -> list[int | None]:
@@ -152,6 +207,7 @@ def screen(
     reason: str | None = typer.Option(None, "--reason", help="Why eligible or not."),
     instrument: str | None = Instrument,
     answers: str | None = Answers,
+    member: str | None = Member,
     date: str | None = Date,
     by: str | None = By,
     note: str | None = Note,
@@ -185,7 +241,7 @@ def screen(
     )
     if situation:
         data["situation"] = {**data.get("situation", {}), **situation}
-    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers)]
+    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers, member)]
     on, who = _when_and_who(ctx)
     step = run_step(
         ctx,
@@ -277,8 +333,36 @@ def assess(
     caregiver_support: str | None = typer.Option(
         None, "--caregiver-support", help="Who supports the caregiver."
     ),
+    caregiver_depression: list[str] | None = typer.Option(
+        None, "--caregiver-depression", help="A family member (id) with depression (repeatable)."
+    ),
+    adherence: str | None = typer.Option(
+        None, "--adherence", help="Medication adherence: good, partial, poor or unknown."
+    ),
+    psychiatric_admissions: int | None = typer.Option(
+        None, "--psychiatric-admissions", help="Psychiatric admissions in the last 12 months."
+    ),
+    discharged: str | None = typer.Option(
+        None, "--discharged", help="Date of the last discharge from a psychiatric admission."
+    ),
+    hba1c: float | None = typer.Option(None, "--hba1c", help="Latest HbA1c, in %."),
+    immunisations: str | None = typer.Option(
+        None, "--immunisations", help="up-to-date, not-up-to-date or unknown."
+    ),
+    immunisations_date: str | None = typer.Option(
+        None, "--immunisations-date", help="When the immunisation record was checked."
+    ),
+    milestones: list[str] | None = typer.Option(
+        None, "--milestone", help="A developmental milestone noted (repeatable)."
+    ),
+    school_plan: str | None = typer.Option(
+        None,
+        "--school-plan",
+        help='"iep; review=YYYY-MM-DD" (or 504, evaluation, none).',
+    ),
     instrument: str | None = Instrument,
     answers: str | None = Answers,
+    member: str | None = Member,
     date: str | None = Date,
     by: str | None = By,
     note: str | None = Note,
@@ -353,7 +437,19 @@ def assess(
     care = drop_empty({"strain": caregiver_strain, "support": caregiver_support})
     if care:
         data["caregiving"] = {**data.get("caregiving", {}), **care}
-    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers)]
+    _tracking(
+        data,
+        adherence=adherence,
+        psychiatric_admissions=psychiatric_admissions,
+        discharged=discharged,
+        caregiver_depression=caregiver_depression,
+        hba1c=hba1c,
+        immunisations=immunisations,
+        immunisations_date=immunisations_date,
+        milestones=milestones,
+        school_plan=school_plan,
+    )
+    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers, member)]
     on, who = _when_and_who(ctx)
     step = run_step(
         ctx,
@@ -370,6 +466,10 @@ def assess(
             "caregiving": "--caregiver-strain",
             "functional_impact": "--impact",
             "insurance": "--insurance",
+            "medication_adherence": "--adherence",
+            "hba1c_percent": "--hba1c",
+            "immunisations": "--immunisations",
+            "school_plan": "--school-plan",
         },
         command="assess",
     )

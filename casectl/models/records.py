@@ -25,11 +25,13 @@ from casectl.models.vocab import (
     Decision,
     GoalDomain,
     GoalStatus,
+    ImmunisationStatus,
     InterventionStatus,
     Outcome,
     Progress,
     ReferralStatus,
     RiskLevel,
+    SchoolPlanKind,
     SocialNeed,
     Urgency,
 )
@@ -61,6 +63,9 @@ class InstrumentRecord(Record):
     t_score: float | None = None
     valid: bool = True
     source: str | None = None
+    # A family member who answered about themselves (a caregiver's PHQ-9), by family id; None
+    # when the form is about the client.
+    member: str | None = None
 
 
 class Situation(Record):
@@ -147,6 +152,9 @@ class Utilisation(Record):
     ed_visits_12m: int = Field(default=0, ge=0, le=365)
     admissions_12m: int = Field(default=0, ge=0, le=365)
     missed_appointments_12m: int = Field(default=0, ge=0, le=365)
+    # Psychiatric admissions are admissions too; the risk rules count them in both.
+    psychiatric_admissions_12m: int = Field(default=0, ge=0, le=365)
+    last_psychiatric_discharge: dt.date | None = None
 
 
 class FunctionalImpact(Record):
@@ -161,6 +169,28 @@ class FunctionalImpact(Record):
 class Caregiving(Record):
     strain: CaregiverStrain = "none"
     support: str | None = None
+    # Family members (by id) with depression, diagnosed or reported: a caregiver's own illness.
+    depression: list[str] = Field(default_factory=list)
+
+
+class Immunisations(Record):
+    """Whether immunisations are up to date, as checked on `date` (the record, registry or card)."""
+
+    status: ImmunisationStatus
+    date: dt.date | None = None
+
+
+class SchoolPlan(Record):
+    """Special-education plan: an IEP (IDEA) or a Section 504 plan, and its next review date."""
+
+    kind: SchoolPlanKind
+    review: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _review(self) -> Self:
+        if self.kind == "none" and self.review is not None:
+            raise ValueError("a review date needs a plan: kind iep or 504")
+        return self
 
 
 class Assessment(StageRecord):
@@ -182,6 +212,13 @@ class Assessment(StageRecord):
     social_needs: list[SocialNeed] = Field(default_factory=list)
     caregiving: Caregiving = Field(default_factory=Caregiving)
     instruments: list[InstrumentRecord] = Field(default_factory=list)
+    # Medication adherence at the assessment, before any follow-up has recorded one.
+    medication_adherence: Adherence | None = None
+    # Glycated haemoglobin (%), the latest lab value: plausible 3–20 %, not a target range.
+    hba1c_percent: float | None = Field(default=None, ge=3, le=20)
+    immunisations: Immunisations | None = None
+    milestones: list[str] = Field(default_factory=list)
+    school_plan: SchoolPlan | None = None
 
 
 class RiskFactor(Record):

@@ -123,6 +123,7 @@ def _cross_checks(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
     yield from _dates(case, today)
     yield from _status(case)
     yield from _handles(case)
+    yield from _assessments(case)
     yield from _plans(case)
     yield from _coordination(case, today)
     yield from _follow_ups(case)
@@ -198,6 +199,49 @@ def _handles(case: Case) -> Iterable[tuple[Loc, str]]:
 def _unknown(handle: str, kind: str, known: Iterable[str]) -> str:
     names = ", ".join(sorted(known))
     return f"{shown(handle)} is not {kind} of this case (known: {names})"
+
+
+def _assessments(case: Case) -> Iterable[tuple[Loc, str]]:
+    """Family members named by instruments and caregiving exist; dated findings precede the record."""
+    family = {m.id for m in case.family}
+    sections: tuple[tuple[str, Sequence[Any]], ...] = (
+        ("screening", case.screening),
+        ("assessments", case.assessments),
+    )
+    for section, records in sections:
+        for r, record in enumerate(records):
+            for n, inst in enumerate(record.instruments):
+                if inst.member is not None and inst.member not in family:
+                    yield (
+                        (section, r, "instruments", n, "member"),
+                        _unknown(inst.member, "a family member", family),
+                    )
+    for a, assessment in enumerate(case.assessments):
+        base: Loc = ("assessments", a)
+        for n, who in enumerate(assessment.caregiving.depression):
+            if who not in family:
+                yield (
+                    (*base, "caregiving", "depression", n),
+                    _unknown(who, "a family member", family),
+                )
+        dated: tuple[tuple[Loc, dt.date | None, str], ...] = (
+            (
+                (*base, "utilisation", "last_psychiatric_discharge"),
+                assessment.utilisation.last_psychiatric_discharge,
+                "the discharge",
+            ),
+            (
+                (*base, "immunisations", "date"),
+                assessment.immunisations.date if assessment.immunisations else None,
+                "the immunisation check",
+            ),
+        )
+        for loc, day, what in dated:
+            if day is not None and day > assessment.date:
+                yield (
+                    loc,
+                    f"{what} ({day}) is after the assessment it is recorded in ({assessment.date})",
+                )
 
 
 def _plans(case: Case) -> Iterable[tuple[Loc, str]]:

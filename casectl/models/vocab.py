@@ -72,6 +72,10 @@ SocialNeed = Literal[
 ]
 CaregiverStrain = Literal["none", "mild", "moderate", "severe"]
 Urgency = Literal["routine", "urgent"]
+ImmunisationStatus = Literal["up-to-date", "not-up-to-date", "unknown"]
+# iep: an Individualized Education Program (IDEA); 504: a Section 504 plan; evaluation: an
+# evaluation for one is under way.
+SchoolPlanKind = Literal["iep", "504", "evaluation", "none"]
 
 RISK_LEVELS: tuple[RiskLevel, ...] = get_args(RiskLevel)
 CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)

@@ -470,6 +470,8 @@ def test_every_instrument_cites_its_source_and_has_answerable_items() -> None:
         "gas",
         "m-chat-r",
         "asq",
+        "act",
+        "c-act",
     }
     for instrument in INSTRUMENTS.values():
         assert instrument.source and instrument.title
