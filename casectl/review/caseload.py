@@ -123,15 +123,28 @@ class Filters:
         return self.cases is None or entry.case_id in self.cases
 
 
-def read_caseload(root: Path, *, today: dt.date, use_index: bool = True) -> Caseload:
-    """The caseload of the data directory `root`; invalid files are left out with a warning."""
+def warn_invalid(problems: Sequence[tuple[str, str]]) -> None:
+    """Say on standard error which case files were left out as invalid, and why (the first
+    few), so that no case drops out of a list or report unsaid."""
+    if not problems:
+        return
+    shown = "; ".join(problem for _, problem in problems[:3])
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    print(
+        f"casectl: warning: {len(problems)} case file(s) are invalid and were left out: "
+        f"{shown}{more}; run `casectl check` to see every problem.",
+        file=sys.stderr,
+    )
+
+
+def read_caseload(
+    root: Path, *, today: dt.date, use_index: bool = True, warn: bool = True
+) -> Caseload:
+    """The caseload of the data directory `root`; invalid files are left out, with a warning
+    unless `warn` is off (`review` lists each of them as an item instead)."""
     caseload = load_summaries(root, today=today, use_index=use_index)
-    if caseload.invalid:
-        print(
-            f"casectl: warning: {caseload.invalid} case file(s) are invalid and were left out; "
-            "run `casectl check` to see why.",
-            file=sys.stderr,
-        )
+    if warn:
+        warn_invalid(caseload.problems)
     return caseload
 
 
