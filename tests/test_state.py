@@ -521,3 +521,16 @@ def test_stages_refuse_a_closed_case() -> None:
     assert closed.status == "closed"
     with pytest.raises(StageOrderError, match="reopen"):
         contact(closed, "2026-06-02")
+
+
+def test_an_urgent_reading_in_a_child_still_lets_growth_count() -> None:
+    # Boy of 10 at the 50th height percentile: AAP 2017 Table 4 95th percentile 116/77, so the
+    # same-day threshold is above 146/107 (Table 11); 150/80 is above it.
+    case = screened(new_case(dob="2016-01-10", sex="male"))
+    vitals = {"systolic": 150, "diastolic": 80, "height_cm": 141.3, "weight_kg": 33}
+    case = assess(
+        case, {"health_status": "headaches", "vitals": vitals}, on=day("2026-05-05"), by=BY
+    ).case
+    factors = {f.factor for f in risk(case, CONFIG, on=day("2026-05-05"), by=BY).record.factors}
+    assert {"hypertensive urgency", "growth"} <= factors
+    assert [f.code for f in state(case, "2026-05-05").open_safety] == ["bp-hypertensive-urgency"]
