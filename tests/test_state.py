@@ -534,3 +534,27 @@ def test_an_urgent_reading_in_a_child_still_lets_growth_count() -> None:
     factors = {f.factor for f in risk(case, CONFIG, on=day("2026-05-05"), by=BY).record.factors}
     assert {"hypertensive urgency", "growth"} <= factors
     assert [f.code for f in state(case, "2026-05-05").open_safety] == ["bp-hypertensive-urgency"]
+
+
+def test_a_referral_booked_for_a_day_is_chased_the_day_after_it() -> None:
+    case = screened()
+    case = coordinate(case, "2026-05-02", referrals=[{"to": "Audiology", "reason": "hearing test"}])
+    case = coordinate(
+        case,
+        "2026-05-10",
+        referral_updates=[{"referral": "r1", "status": "scheduled", "date": day("2026-07-01")}],
+    )
+    facts_then = [
+        f for f in review_facts(state(case, "2026-06-15"), CONFIG) if f.kind == "referral"
+    ]
+    assert [
+        (f.due, f.what.endswith("booked for 2026-07-01; did it happen?")) for f in facts_then
+    ] == [("2026-07-02", True)]
+
+
+def test_a_family_members_own_form_is_named_in_the_flag() -> None:
+    phq = instrument_record("phq-9", "1,1,1,1,1,1,1,1,1").model_dump(exclude_unset=True)
+    case = contact(planned(), "2026-06-01", instruments=[{**phq, "member": "mother"}])
+    (flag,) = state(case, "2026-06-01").open_safety
+    assert flag.source == "follow-up 2026-06-01, phq-9 (mother's own form)"
+    assert flag.text.endswith("(mother's own form)")

@@ -235,7 +235,11 @@ def _plan(out: Any, state: CaseState, today: dt.date) -> None:
     )
     for standing in state.goals:
         g = standing.goal
-        late = " [red](past target)[/]" if g.target_date < today and standing.open else ""
+        late = (
+            " [red](past target)[/]"
+            if g.target_date < today and standing.open and not state.case.is_closed
+            else ""
+        )
         seen = (
             f", latest: {standing.progress} ({standing.progress_on})"
             if standing.progress and standing.open

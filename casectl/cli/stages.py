@@ -690,7 +690,7 @@ def implement(
     referral_update: list[str] | None = typer.Option(
         None,
         "--referral-update",
-        help='"r1=accepted" — sent, accepted, scheduled, completed, declined, no-response (repeatable).',
+        help='"r1=accepted" — sent, accepted, scheduled, completed, declined, no-response; "r1=scheduled; date=2026-12-02" says for when (repeatable).',
     ),
     appointment: list[str] | None = typer.Option(
         None,
@@ -735,9 +735,10 @@ def implement(
             item["urgency"] = "urgent"
         data.setdefault("referrals", []).append(item)
     for text in referral_update or []:
-        data.setdefault("referral_updates", []).append(
-            _keyed(text, "referral", "status", "--referral-update")
-        )
+        update = _keyed(text, "referral", "status", "--referral-update")
+        if "date" in update:
+            update["date"] = parse_date(update["date"], what="--referral-update date=")
+        data.setdefault("referral_updates", []).append(update)
     for text in appointment or []:
         item = parse_spec(text, first="purpose", option="--appointment")
         if "date" in item:
@@ -846,6 +847,7 @@ def follow_up(
     ),
     instrument: str | None = Instrument,
     answers: str | None = Answers,
+    member: str | None = Member,
     next_review: str | None = typer.Option(
         None, "--next-review", help="Next review date (default: date + the plan's review interval)."
     ),
@@ -883,7 +885,7 @@ def follow_up(
         data.setdefault("progress", []).append(_keyed(text, "goal", "progress", "--progress"))
     data["barriers"] = [*data.get("barriers", []), *(barriers or [])]
     data["safety_concerns"] = [*data.get("safety_concerns", []), *(safety_concern or [])]
-    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers)]
+    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers, member)]
     if next_review:
         base = data.get("date") or when(None)
         data["next_review"] = parse_date(next_review, what="--next-review", base=base)
