@@ -167,13 +167,13 @@ def _prompt(q: Question) -> str:
     if q.optional and q.default is None and q.skip:
         label += f" ({q.skip})"
     text = label + (" " if label.endswith("?") else ": ")
-    if len(text) <= _width() - 16:
+    if len(text) <= _width() - 8:
         return text
     # Too long to leave room for the answer: all but the last line above the prompt.
     indent = " " * (len(text) - len(text.lstrip()))
     lines = textwrap.wrap(
         text.strip(),
-        width=_width() - 16,
+        width=_width() - 8,
         initial_indent=indent,
         subsequent_indent=indent,
         break_on_hyphens=False,
@@ -394,18 +394,18 @@ def fill(model: type[BaseModel], data: dict[str, Any], q: Question | str) -> Any
 def ask_lines(
     q: Question, *, model: type[BaseModel] | None = None, data: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """Several free-text items, one per line; an empty line ends the list."""
-    say(f"{q.label} (one per line; an empty line ends)")
+    """Several free-text items, one per line after a "-"; an empty line ends the list.
+    (A comma would split a record's name such as "Discharge summary, March 2026".)"""
+    say(f"{q.label}, one per line (an empty line ends):")
     items: list[str] = []
-    one = Question(q.key, "  ", optional=True)
     while True:
-        value = ask(one)
-        if value is None:
-            if items or q.optional:
-                return items
-            say("  at least one is needed")
-            continue
+        raw = read("  - ")
         try:
+            if not raw:
+                if items or q.optional:
+                    return items
+                raise Wrong("at least one is needed")
+            value = _parse(q, raw)
             if model is not None:
                 _check(model, data or {}, q.key, [*items, value])
         except Wrong as exc:
@@ -685,6 +685,11 @@ def contact(draft: dict[str, Any], case: Any) -> None:
         return
     state = derive(case, on=_day(draft))
     _progress(draft, state)
+    fill(
+        FollowUp,
+        draft,
+        question_for(FollowUp, "barriers", label="Barriers to the plan", optional=True),
+    )
     fill(FollowUp, draft, question_for(FollowUp, "adherence", default="unknown"))
     concern = Q(
         "safety_concerns", "Safety concern reported (abuse, neglect, self-harm)", optional=True
