@@ -388,7 +388,7 @@ def test_implement_asks_what_to_record_and_offers_the_plans_interventions(
     t.answer("Service referred to: ", "Pulmonology")
     t.answer("Reason for the referral: ", "uncontrolled asthma")
     t.answer("Care-team member it goes to (Enter to skip): ", "pulm")
-    t.answer("Urgent? [y/N]: ", "y")
+    t.answer("Urgency [routine/urgent] (Enter: routine): ", "urg")
     t.answer("Record something else? [y/N]: ", "")
     out = t.succeeds()
     assert "referral r1 to Pulmonology: sent" in out
@@ -398,6 +398,21 @@ def test_implement_asks_what_to_record_and_offers_the_plans_interventions(
     ]
     assert record["referrals"][0]["member"] == "pulm"
     assert record["referrals"][0]["urgency"] == "urgent"
+
+
+def test_implement_asks_again_when_the_case_refuses_an_update(cli: Cli, planned: str) -> None:
+    cli("implement", planned, "--refer", "Pulmonology; reason=asthma; member=pulm")
+    cli("implement", planned, "--referral-update", "r1=scheduled")
+    t = Terminal(cli, "implement", planned)
+    t.answer("Record: ", "referral-update")
+    t.sees("r1  Pulmonology — scheduled since 2026-11-25")
+    t.answer("Referral: ", "r1")
+    now = "Now [accepted/scheduled/completed/declined/no-response]: "
+    t.answer(now, "accepted")
+    t.refused("referral r1 cannot go back from scheduled to accepted", now, "completed")
+    t.answer("Note (Enter to skip): ", "seen 20 Nov")
+    t.answer("Record something else? [y/N]: ", "")
+    assert "referral r1: completed" in t.succeeds()
 
 
 def test_implement_interrupted_writes_nothing(cli: Cli, planned: str) -> None:

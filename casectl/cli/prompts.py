@@ -800,9 +800,11 @@ class _Open:
     recurring: frozenset[str]
 
 
-def coordination(draft: dict[str, Any], case: Any) -> None:
+def coordination(draft: dict[str, Any], case: Any, config: Any) -> None:
     """`implement` given nothing: what to record, item by item, offering the referrals,
-    appointments and interventions that updates can name."""
+    appointments and interventions that updates can name. Each item is then tried on the case
+    as it stands, so a rule of the whole case (a referral cannot go back from scheduled to
+    accepted; an appointment next week cannot be attended yet) asks again at once."""
     from casectl.state import derive
 
     if given(draft):
@@ -843,60 +845,107 @@ def coordination(draft: dict[str, Any], case: Any) -> None:
         choices = tuple(c for c, _, _ in menu)
         picked = ask(Q("what", "Record", "choice", choices=choices, listed=False))
         key = next(k for c, _, k in menu if c == picked)
-        draft.setdefault(key, []).append(_coordination_item(picked, case, known))
+        model, questions = _item_questions(picked, case, known)
+        item: dict[str, Any] = {}
+        for q in questions:
+            if q.key == "final" and not (
+                item.get("status") == "done" and item.get("intervention") in known.recurring
+            ):
+                continue
+            fill(model, item, q)
+            # Once the item is whole, try it on the case after every answer.
+            while (refusal := _refused(case, config, draft, key, item)) is not None:
+                field, reason = refusal
+                again = next((a for a in questions if a.key == field and a.key in item), None)
+                if again is None:  # not a field asked yet: the write names it
+                    break
+                say_wrapped(f"{reason}.", indent="  ")
+                del item[field]
+                fill(model, item, again)
+        if not item.get("final", True):
+            del item["final"]  # "no" is what a missing `final` says
+        draft.setdefault(key, []).append(item)
         if not yes("Record something else?", default=False):
             return
 
 
-def _coordination_item(picked: str, case: Any, known: _Open) -> dict[str, Any]:
+def _item_questions(
+    picked: str, case: Any, known: _Open
+) -> tuple[type[BaseModel], tuple[Question, ...]]:
+    """The record model of an `implement` item and its questions, in order."""
     from casectl.models import records as r
     from casectl.models.vocab import AppointmentStatus, ReferralStatus
 
-    item: dict[str, Any] = {}
     team = tuple((m.id, f"{m.name} ({m.role})") for m in case.care_team)
     if picked == "referral":
-        fill(r.Referral, item, Q("to", "  Service referred to"))
-        fill(r.Referral, item, Q("reason", "  Reason for the referral"))
-        if team:
-            member = Q(
-                "member", "  Care-team member it goes to", "ids", offered=team, optional=True
-            )
-            fill(r.Referral, item, member)
-        if yes("  Urgent?", default=False):
-            item["urgency"] = "urgent"
-    elif picked == "referral-update":
-        fill(r.ReferralUpdate, item, Q("referral", "  Referral", "ids", offered=known.referrals))
-        statuses = _choices_of(ReferralStatus, ("sent",))
-        fill(r.ReferralUpdate, item, Q("status", "  Now", "choice", choices=statuses))
-        fill(r.ReferralUpdate, item, Q("note", "  Note", optional=True))
-    elif picked == "appointment":
-        fill(r.Appointment, item, Q("purpose", "  Purpose"))
-        fill(r.Appointment, item, Q("date", "  Date (YYYY-MM-DD, +7d)", "date"))
-        with_ = Q("with", "  With (a care-team id, or a name)", "ids", offered=team, free=True)
-        fill(r.Appointment, item, with_)
-    elif picked == "appointment-update":
-        booked = Q("appointment", "  Appointment", "ids", offered=known.appointments)
-        fill(r.AppointmentUpdate, item, booked)
+        member = Q("member", "  Care-team member it goes to", "ids", offered=team, optional=True)
+        return r.Referral, (
+            Q("to", "  Service referred to"),
+            Q("reason", "  Reason for the referral"),
+            *((member,) if team else ()),
+            Q("urgency", "  Urgency", "choice", choices=("routine", "urgent"), default="routine"),
+        )
+    if picked == "referral-update":
+        return r.ReferralUpdate, (
+            Q("referral", "  Referral", "ids", offered=known.referrals),
+            Q("status", "  Now", "choice", choices=_choices_of(ReferralStatus, ("sent",))),
+            Q("note", "  Note", optional=True),
+        )
+    if picked == "appointment":
+        return r.Appointment, (
+            Q("purpose", "  Purpose"),
+            Q("date", "  Date (YYYY-MM-DD, +7d)", "date"),
+            Q("with", "  With (a care-team id, or a name)", "ids", offered=team, free=True),
+        )
+    if picked == "appointment-update":
         statuses = _choices_of(AppointmentStatus, ("scheduled",))
-        fill(r.AppointmentUpdate, item, Q("status", "  Now", "choice", choices=statuses))
-    elif picked == "intervention-update":
-        steps = Q("intervention", "  Intervention", "ids", offered=known.interventions)
-        fill(r.InterventionUpdate, item, steps)
-        statuses = ("in-progress", "done", "cancelled")
-        fill(r.InterventionUpdate, item, Q("status", "  Now", "choice", choices=statuses))
-        if (
-            item["status"] == "done"
-            and item["intervention"] in known.recurring
-            and yes("  Is the series complete (it does not fall due again)?", default=False)
-        ):
-            item["final"] = True
-        fill(r.InterventionUpdate, item, Q("note", "  Note", optional=True))
-    elif picked == "education":
-        fill(r.Education, item, Q("topic", "  Topic"))
-        fill(r.Education, item, Q("given_to", "  Given to", "ids", offered=people(case)))
-        fill(r.Education, item, Q("materials", "  Materials given", optional=True))
-    else:
-        fill(r.ResourceConnection, item, Q("name", "  Resource"))
-        fill(r.ResourceConnection, item, Q("kind", "  Kind (food bank, respite …)", optional=True))
-        fill(r.ResourceConnection, item, Q("contact", "  Contact", optional=True))
-    return item
+        return r.AppointmentUpdate, (
+            Q("appointment", "  Appointment", "ids", offered=known.appointments),
+            Q("status", "  Now", "choice", choices=statuses),
+        )
+    if picked == "intervention-update":
+        complete = "  Is the series complete (it does not fall due again)?"
+        return r.InterventionUpdate, (
+            Q("intervention", "  Intervention", "ids", offered=known.interventions),
+            Q("status", "  Now", "choice", choices=("in-progress", "done", "cancelled")),
+            Q("final", complete, "yes-no", default="no"),  # asked of a recurring one done
+            Q("note", "  Note", optional=True),
+        )
+    if picked == "education":
+        return r.Education, (
+            Q("topic", "  Topic"),
+            Q("given_to", "  Given to", "ids", offered=people(case)),
+            Q("materials", "  Materials given", optional=True),
+        )
+    return r.ResourceConnection, (
+        Q("name", "  Resource"),
+        Q("kind", "  Kind (food bank, respite …)", optional=True),
+        Q("contact", "  Contact", optional=True),
+    )
+
+
+def _refused(
+    case: Any, config: Any, draft: Mapping[str, Any], key: str, item: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """The field of `item` a rule of the whole case refuses, and why; None when it fits.
+
+    The item is tried on the case read for offering, through the same stage function and
+    case validation as the write, so no rule is written twice; anything else wrong (or a case
+    changed meanwhile) is for the write, under the lock, to report."""
+    from casectl.dates import today
+    from casectl.models.validation import CaseInvalid, validate_case
+    from casectl.stages.implement import implement
+
+    items = list(draft.get(key) or [])
+    trial = {**draft, key: [*items, dict(item)]}
+    try:
+        step = implement(case, config, trial, on=_day(draft), by=case.case_manager)
+        validate_case(step.case.model_dump(by_alias=True, exclude_none=True), today=today())
+    except CaseInvalid as exc:
+        where = step.case.coordination.index(step.record)
+        for loc, reason in exc.problems:
+            if loc[:4] == ("coordination", where, key, len(items)) and len(loc) > 4:
+                return str(loc[4]), reason
+    except CasectlError:
+        pass
+    return None

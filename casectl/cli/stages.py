@@ -795,7 +795,7 @@ def implement(
     cases = store(ctx)
     case = _asking(ctx, case_id, "implement")
     if case is not None:
-        prompts.coordination(data, case)
+        prompts.coordination(data, case, cases.config)
     on, who = _when_and_who(ctx)
     step = run_step(
         ctx,
