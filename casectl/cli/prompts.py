@@ -217,7 +217,7 @@ def _parse(q: Question, raw: str) -> Any:
             return False
         raise Wrong(f"{raw!r}: answer yes or no")
     if q.kind == "choice":
-        picked = [_pick(part, q.choices) for part in _parts(raw, q.many)]
+        picked = list(dict.fromkeys(_pick(part, q.choices) for part in _parts(raw, q.many)))
         return picked if q.many else picked[0]
     if q.kind == "ids":
         known = [key for key, _ in q.offered]
@@ -244,7 +244,7 @@ def _parse(q: Question, raw: str) -> Any:
 
 def _parts(raw: str, many: bool) -> list[str]:
     parts = [p.strip() for p in raw.split(",")] if many else [raw]
-    parts = [p for p in parts if p]
+    parts = list(dict.fromkeys(p for p in parts if p))  # "mother, mother" names her once
     if not parts:
         raise Wrong("an answer is needed")
     return parts
