@@ -115,3 +115,12 @@ class UnsafePath(CasectlError):
 
 class ExternalToolError(CasectlError):
     exit_status = ExitStatus.EXTERNAL
+
+
+class Interrupted(CasectlError):
+    """Ctrl-C, or the end of input, at a question: the command stops before writing anything."""
+
+    exit_status = ExitStatus.INTERRUPTED
+
+    def __init__(self) -> None:
+        super().__init__("interrupted; nothing was written.")
