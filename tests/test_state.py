@@ -558,3 +558,22 @@ def test_a_family_members_own_form_is_named_in_the_flag() -> None:
     (flag,) = state(case, "2026-06-01").open_safety
     assert flag.source == "follow-up 2026-06-01, phq-9 (mother's own form)"
     assert flag.text.endswith("(mother's own form)")
+
+
+def test_an_appointment_cannot_be_attended_before_its_day() -> None:
+    case = coordinate(
+        screened(),
+        "2026-05-02",
+        appointments=[{"date": day("2026-06-02"), "with": "pcp", "purpose": "check-up"}],
+    )
+    from casectl.models.validation import CaseInvalid, validate_case
+
+    early = coordinate(
+        case, "2026-05-20", appointment_updates=[{"appointment": "a1", "status": "attended"}]
+    )
+    with pytest.raises(CaseInvalid, match="on 2026-05-20 it cannot have been attended yet"):
+        validate_case(early.model_dump(by_alias=True, exclude_unset=True), today=day("2026-05-20"))
+    on_time = coordinate(
+        case, "2026-06-02", appointment_updates=[{"appointment": "a1", "status": "attended"}]
+    )
+    validate_case(on_time.model_dump(by_alias=True, exclude_unset=True), today=day("2026-06-02"))
