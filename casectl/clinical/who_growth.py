@@ -16,7 +16,9 @@ Sources:
   for low and high.
 
 Ages are in days (WHO's tables are by day; a month is 30.4375 days); a fractional day or
-length between two rows gets L, M and S interpolated linearly between them.
+length between two rows gets L, M and S interpolated linearly between them. Length-for-age
+stops at day 730, the table's last day measured lying, and is carried on to 24 months along the
+length curve (day 731 of WHO's table is standing height).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ _SEX_CODES: dict[str, str] = {"1": "male", "2": "female"}
 _RESTRICTED: frozenset[str] = frozenset({"weight-for-age", "weight-for-length"})
 #: Under 2 years: 24 months of 30.4375 days.
 UNDER_DAYS = 24 * DAYS_PER_MONTH
+#: The last day of WHO's length-for-age table measured lying; from day 731 it is standing height.
+LAST_LENGTH_DAY = 730
 #: CDC's cut-offs on the WHO charts: below the 2.3rd percentile is low, above the 97.7th high.
 LOW_BELOW_Z = -2.0
 HIGH_ABOVE_Z = 2.0
@@ -229,7 +233,25 @@ def _rows(indicator: str, sex: str) -> tuple[tuple[float, ...], tuple[LMS, ...]]
     key = "length_cm" if indicator == "weight-for-length" else "age_days"
     xs = tuple(float(r[key]) for r in rows)
     params = tuple(LMS(float(r["L"]), float(r["M"]), float(r["S"])) for r in rows)
+    if indicator == "length-for-age":
+        return _length_to_two_years(xs, params)
     return xs, params
+
+
+def _length_to_two_years(
+    xs: tuple[float, ...], params: tuple[LMS, ...]
+) -> tuple[tuple[float, ...], tuple[LMS, ...]]:
+    """Length-for-age up to 24 months on the length curve.
+
+    Day 731 of WHO's table is already standing height, 0.7 cm below length; interpolating
+    towards it would pull a child of 730–730.5 days down the chart. WHO's 24-month length row
+    (M 87.8161 boys, 86.4153 girls) lies on the line through days 729 and 730, so carry it on.
+    """
+    keep = bisect.bisect_right(xs, LAST_LENGTH_DAY)
+    xs, params = xs[:keep], params[:keep]
+    t = (UNDER_DAYS - xs[-1]) / (xs[-1] - xs[-2])
+    end = LMS(*(b + t * (b - a) for a, b in zip(params[-2], params[-1], strict=True)))
+    return (*xs, UNDER_DAYS), (*params, end)
 
 
 def _indicator(indicator: object) -> Indicator:

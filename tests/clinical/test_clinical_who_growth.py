@@ -1,9 +1,11 @@
 """WHO 2006 growth under 2 and corrected age, checked against WHO's published tables.
 
-The expected values are WHO's, read from tests/clinical/data (rows of WHO's expanded z-score and
-percentile tables at several ages and lengths, 3 decimals as published), never numbers casectl
-computed. Each published value must come back from the packaged LMS row of that day or length,
-in both directions; the SD4 columns also pin WHO's restricted z-score beyond ±3 SD.
+The expected values are WHO's, read from tests/clinical/data (WHO's z-score tables under 2 years
+by week, by month and by length, with their L, M, S and SD3neg … SD3 columns as published, taken
+from the pygrowup package; see the README there), never numbers casectl computed. Each published
+SD line must come back from casectl's LMS at that age or length, in both directions, within the
+tables' rounding; WHO's L, M and S must be casectl's; and beyond ±3 SD the weight indicators must
+follow WHO's restricted method worked from WHO's L, M and S.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import csv
 import itertools
 import math
 from pathlib import Path
-from statistics import NormalDist
 
 import pytest
 from hypothesis import given
@@ -33,96 +34,143 @@ DATA = Path(__file__).parent / "data"
 PACKAGED = Path(__file__).parents[2] / "casectl" / "data" / "who2006"
 INDICATORS = {"wfa": "weight-for-age", "lhfa": "length-for-age", "wfl": "weight-for-length"}
 SEXES = {"1": "male", "2": "female"}
-SD = {"SD4neg": -4, "SD3neg": -3, "SD2neg": -2, "SD1neg": -1, "SD0": 0}
-SD.update({"SD1": 1, "SD2": 2, "SD3": 3, "SD4": 4})
-PHI_INV = NormalDist().inv_cdf
-# The tables are published to 3 decimals.
-HALF_A_UNIT = 0.0005 + 1e-9
+SD = {"SD3neg": -3, "SD2neg": -2, "SD1neg": -1, "SD0": 0, "SD1": 1, "SD2": 2, "SD3": 3}
+# WHO's tables are by day of age; its month is 30.4375 days, its week 7.
+DAYS_PER = {"week": 7.0, "month": 30.4375, "cm": 1.0}
+# The SD columns are published to 0.1 kg or cm.
+HALF_A_TENTH = 0.05
 
 
-def _published(kind: str) -> list[dict[str, str]]:
-    with (DATA / f"who2006_{kind}.csv").open(newline="") as f:
+def _published() -> list[dict[str, str]]:
+    with (DATA / "who2006_zscores.csv").open(newline="") as f:
         return list(csv.DictReader(line for line in f if not line.startswith("#")))
 
 
-ZSCORES = _published("zscores")
-PERCENTILES = _published("percentiles")
+ZSCORES = _published()
 
 
 def _where(row: dict[str, str]) -> tuple[str, str, float]:
-    return INDICATORS[row["table"]], SEXES[row["sex"]], float(row["x"])  # type: ignore[return-value]
+    x = float(row["x"]) * DAYS_PER[row["unit"]]
+    return INDICATORS[row["table"]], SEXES[row["sex"]], x  # type: ignore[return-value]
 
 
-def _probability(column: str) -> float:
-    return {"P01": 0.001, "P999": 0.999}.get(column, float(column[1:]) / 100)
+def _between_days(row: dict[str, str]) -> bool:
+    # Weeks and lengths are rows of casectl's tables; a month falls between two days, where
+    # casectl interpolates linearly and so can differ from WHO's monthly L, M, S in the last
+    # published place (by up to 1.3 units, on the curve's bend in the first months).
+    return row["unit"] == "month"
 
 
-def test_the_published_rows_cover_several_ages_lengths_and_both_sexes() -> None:
-    for rows in (ZSCORES, PERCENTILES):
-        assert {(r["table"], r["sex"]) for r in rows} == {(t, s) for t in INDICATORS for s in SEXES}
-        ages = {float(r["x"]) for r in rows if r["table"] != "wfl"}
-        assert {0, 365, 730} <= ages and len(ages) >= 10
-        assert len({float(r["x"]) for r in rows if r["table"] == "wfl"}) >= 10
+def _slack(row: dict[str, str]) -> float:
+    """What one unit in the last place of WHO's L, M, S moves a value by, for monthly rows."""
+    return 0.002 if _between_days(row) else 1e-9
 
 
-def test_every_published_z_score_column_comes_back_from_its_rows_lms() -> None:
+def _published_lms(row: dict[str, str]) -> tuple[float, float, float]:
+    return float(row["L"]), float(row["M"]), float(row["S"])
+
+
+def _on_lms_curve(row: dict[str, str], z: float) -> float:
+    # WHO 2006, chapter 7: y = M (1 + L S z)^(1/L), here from WHO's own L, M and S.
+    L, M, S = _published_lms(row)
+    return M * (1 + L * S * z) ** (1 / L)
+
+
+def test_the_published_rows_cover_both_sexes_from_birth_to_two_years_and_45_to_110_cm() -> None:
+    assert len(ZSCORES) >= 100
+    assert {(r["table"], r["sex"]) for r in ZSCORES} == {(t, s) for t in INDICATORS for s in SEXES}
+    for table in ("wfa", "lhfa"):
+        for sex in SEXES:
+            days = {_where(r)[2] for r in ZSCORES if r["table"] == table and r["sex"] == sex}
+            assert min(days) == 0 and max(days) == 730.5 and len(days) >= 30
+    lengths = {float(r["x"]) for r in ZSCORES if r["table"] == "wfl"}
+    assert min(lengths) == 45 and max(lengths) == 110 and len(lengths) >= 100
+
+
+def test_whos_l_m_and_s_are_casectls_at_every_published_row() -> None:
+    for row in ZSCORES:
+        indicator, sex, x = _where(row)
+        got = who_lms(indicator, sex, x)  # type: ignore[arg-type]
+        for column, value in zip("LMS", got, strict=True):
+            published = row[column]
+            last_place = 10.0 ** -len(published.partition(".")[2])
+            allowed = (1.5 if _between_days(row) else 0.5) * last_place + 1e-12
+            assert abs(value - float(published)) <= allowed, (row["table"], sex, row["x"], column)
+
+
+def test_every_published_sd_line_comes_back_from_casectls_lms() -> None:
     for row in ZSCORES:
         indicator, sex, x = _where(row)
         for column, z in SD.items():
-            published = float(row[column])
             got = who_value(indicator, sex, x, z)  # type: ignore[arg-type]
-            assert abs(got - published) <= HALF_A_UNIT, (row["table"], sex, x, column)
+            allowed = HALF_A_TENTH + _slack(row)
+            assert abs(got - float(row[column])) <= allowed, (row["table"], sex, row["x"], column)
 
 
 def test_a_child_at_a_published_sd_line_gets_that_z_score() -> None:
+    # The published value is the SD line rounded to 0.1: the line lies within 0.05 of it, so
+    # the z-score of the value 0.05 below must be at most the line's, and 0.05 above at least.
     for row in ZSCORES:
         indicator, sex, x = _where(row)
         for column, z in SD.items():
-            got = who_z(indicator, sex, x, float(row[column]))  # type: ignore[arg-type]
-            # 0.0005 in the value is at most about 0.03 z on the steepest rows.
-            assert got == pytest.approx(z, abs=0.03), (row["table"], sex, x, column)
+            published = float(row[column])
+            allowed = HALF_A_TENTH + _slack(row)
+            below = who_z(indicator, sex, x, published - allowed)  # type: ignore[arg-type]
+            above = who_z(indicator, sex, x, published + allowed)  # type: ignore[arg-type]
+            assert below <= z <= above, (row["table"], sex, row["x"], column)
 
 
 def test_beyond_3_sd_weights_count_in_steps_of_the_2_to_3_sd_distance() -> None:
-    # WHO's SD4 columns are SD3 + (SD3 − SD2) for the weight tables: the restricted method, not
-    # the LMS curve, which would put SD4 elsewhere.
+    # WHO 2006, chapter 7: for the weight indicators the LMS formula holds within ±3 SD; beyond,
+    # each further SD is the distance between the 2 and 3 SD values (worked here from WHO's own
+    # L, M and S). The LMS curve itself would put ±4 SD elsewhere.
     for row in ZSCORES:
         if row["table"] == "lhfa":
             continue
-        sd2, sd3, sd4 = (float(row[c]) for c in ("SD2", "SD3", "SD4"))
-        assert sd4 == pytest.approx(2 * sd3 - sd2, abs=0.0015)
         indicator, sex, x = _where(row)
-        L, M, S = who_lms(indicator, sex, x)  # type: ignore[arg-type]
-        lms_curve = M * (1 + L * S * 4) ** (1 / L)
-        assert abs(lms_curve - sd4) > 0.001  # the two methods really differ here
-        assert who_z(indicator, sex, x, sd4) == pytest.approx(4, abs=0.01)  # type: ignore[arg-type]
+        sd2, sd3 = _on_lms_curve(row, 2), _on_lms_curve(row, 3)
+        sd2neg, sd3neg = _on_lms_curve(row, -2), _on_lms_curve(row, -3)
+        for z, weight in (
+            (4.0, sd3 + (sd3 - sd2)),
+            (3.5, sd3 + 0.5 * (sd3 - sd2)),
+            (-3.5, sd3neg - 0.5 * (sd2neg - sd3neg)),
+            (-4.0, sd3neg - (sd2neg - sd3neg)),
+        ):
+            assert who_z(indicator, sex, x, weight) == pytest.approx(z, abs=0.002)  # type: ignore[arg-type]
+            assert who_value(indicator, sex, x, z) == pytest.approx(weight, rel=1e-4)  # type: ignore[arg-type]
+        # The two methods really differ here: the LMS curve's +4 SD is not read as 4.
+        assert abs(who_z(indicator, sex, x, _on_lms_curve(row, 4)) - 4) > 0.05  # type: ignore[arg-type]
+        # And, from the published columns alone: SD3 + (SD3 − SD2) within their rounding.
+        for z, one, two in ((4, "SD3", "SD2"), (-4, "SD3neg", "SD2neg")):
+            published = 2 * float(row[one]) - float(row[two])
+            got = who_value(indicator, sex, x, z)  # type: ignore[arg-type]
+            assert abs(got - published) <= 3 * HALF_A_TENTH + _slack(row)
 
 
-def test_every_published_percentile_within_3_sd_comes_back_from_its_rows_lms() -> None:
-    for row in PERCENTILES:
-        indicator, sex, x = _where(row)
-        for column in row:
-            if not column.startswith("P"):
-                continue
-            published = float(row[column])
-            z = PHI_INV(_probability(column))
-            if abs(z) <= 3:
-                got = who_value(indicator, sex, x, z)  # type: ignore[arg-type]
-            else:
-                # WHO draws its 0.1st and 99.9th centiles on the LMS curve itself.
-                L, M, S = who_lms(indicator, sex, x)  # type: ignore[arg-type]
-                got = M * (1 + L * S * z) ** (1 / L)
-            assert abs(got - published) <= HALF_A_UNIT, (row["table"], sex, x, column)
-
-
-def test_the_packaged_lms_rows_are_the_published_ones() -> None:
-    # The z-score and percentile tables repeat the L, M, S columns; the fixture keeps the values.
+def test_length_for_age_follows_the_lms_curve_beyond_3_sd() -> None:
     for row in ZSCORES:
+        if row["table"] != "lhfa":
+            continue
         indicator, sex, x = _where(row)
-        L, M, S = who_lms(indicator, sex, x)  # type: ignore[arg-type]
-        assert who_value(indicator, sex, x, 0) == pytest.approx(float(row["SD0"]), abs=HALF_A_UNIT)  # type: ignore[arg-type]
-        assert pytest.approx(float(row["SD0"]), abs=HALF_A_UNIT) == M
-        assert L != 0 and S > 0
+        for z in (-4.0, 4.0):
+            got = who_z(indicator, sex, x, _on_lms_curve(row, z))  # type: ignore[arg-type]
+            assert got == pytest.approx(z, abs=0.002)
+
+
+def test_a_child_just_under_two_is_read_on_the_length_curve_not_the_height_curve() -> None:
+    # Day 731 of WHO's day-by-day table is standing height, 0.7 cm shorter; WHO's 24-month
+    # length row carries on the length curve. A child at WHO's 24-month median length, a few
+    # hours short of two, is at the median.
+    for sex in SEXES:
+        row = next(
+            r
+            for r in ZSCORES
+            if (r["table"], r["sex"], r["unit"], r["x"]) == ("lhfa", sex, "month", "24")
+        )
+        median = float(row["M"])
+        for days in (730.0, 730.25, 730.49):
+            got = who_z("length-for-age", SEXES[sex], days, median)  # type: ignore[arg-type]
+            assert got == pytest.approx(0, abs=0.01), (sex, days)
 
 
 def test_packaged_tables_run_from_birth_to_two_years_and_45_to_110_cm() -> None:
@@ -161,11 +209,17 @@ def test_cdc_cut_offs_on_the_who_charts_are_the_2_3rd_and_97_7th_percentiles(
 
 
 def test_who_growth_reads_a_published_median_child_at_the_median() -> None:
-    row = next(r for r in ZSCORES if r["table"] == "wfa" and r["sex"] == "1" and r["x"] == "365")
-    length = next(
-        r for r in ZSCORES if r["table"] == "lhfa" and r["sex"] == "1" and r["x"] == "365"
-    )
-    result = who_growth(365, "male", float(length["SD0"]), float(row["SD0"]))
+    # WHO's 12-month medians (the M column) for boys: a boy of 12 months is at 0 z and the 50th.
+    def median(table: str) -> float:
+        return float(
+            next(
+                r["M"]
+                for r in ZSCORES
+                if (r["table"], r["sex"], r["unit"], r["x"]) == (table, "1", "month", "12")
+            )
+        )
+
+    result = who_growth(12 * 30.4375, "male", median("lhfa"), median("wfa"))
     assert result.weight_for_age_z == pytest.approx(0, abs=0.01)
     assert result.length_for_age_z == pytest.approx(0, abs=0.01)
     assert result.weight_for_age_percentile == pytest.approx(50, abs=0.5)
