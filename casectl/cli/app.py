@@ -136,6 +136,7 @@ _MODULES = (
     "migrate",
     "calc",
     "demo",
+    "cache",
 )
 _MODULE_OF = {
     **dict.fromkeys(
@@ -167,6 +168,7 @@ _MODULE_OF = {
     "migrate": "migrate",
     "calc": "calc",
     "demo": "demo",
+    "cache": "cache",
 }
 
 
@@ -198,8 +200,19 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def no_core_dumps() -> None:
+    """A crash must not leave the process's memory (case data) in a core file on disk."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass  # no such limit here (Windows), or not allowed: nothing more to do
+
+
 def main() -> None:
     """Console-script entry point."""
+    no_core_dumps()
     module = _MODULE_OF.get(_command_named(sys.argv[1:]) or "")
     _register((module,) if module else _MODULES)
     commands()
