@@ -219,10 +219,13 @@ def prune_indexes(folder: Path, *, keep: Path | None = None) -> list[Path]:
     for path in sorted(folder.glob("index-*.bin")):
         if path == keep:
             continue
+        raw = read_index_bytes(path)  # never a link's target, a pipe or a huge file
+        if raw is None:
+            continue
         try:
-            header, _ = decode_index(path.read_bytes())
+            header, _ = decode_index(raw)
             data_dir = header[1]
-        except (OSError, ValueError, IndexError, TypeError):
+        except (ValueError, IndexError, TypeError):
             continue
         if isinstance(data_dir, str) and not os.path.isdir(data_dir):
             try:
