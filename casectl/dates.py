@@ -14,6 +14,12 @@ from casectl.errors import InvalidInput
 
 _RELATIVE = re.compile(r"^([+-]?)(\d{1,4})([dwmy])$")
 _DAYS = {"d": 1, "w": 7}
+# The dates casectl takes from a person. Anything outside is a slip of the keyboard, and
+# keeping to it leaves room for the date arithmetic (due dates, windows) up to year 9999.
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2199, 12, 31)
+# The longest span (`--within`, `--review-every`) casectl takes: a hundred years.
+MAX_SPAN_DAYS = 36_525
 
 
 def today() -> dt.date:
@@ -21,12 +27,24 @@ def today() -> dt.date:
     fixed = os.environ.get("CASECTL_TODAY")
     if fixed:
         try:
-            return dt.date.fromisoformat(fixed)
+            day = dt.date.fromisoformat(fixed)
         except ValueError:
             raise InvalidInput(
                 f"CASECTL_TODAY={fixed!r} is not a date; use the form 2026-11-25."
             ) from None
+        return in_range(day, fixed, what="CASECTL_TODAY")
     return dt.date.today()
+
+
+def in_range(day: dt.date, text: str, *, what: str = "date") -> dt.date:
+    """`day`, or InvalidInput when it lies outside EARLIEST to LATEST."""
+    if not EARLIEST <= day <= LATEST:
+        given = repr(text) if text.strip() == day.isoformat() else f"{text!r} ({day.isoformat()})"
+        raise InvalidInput(
+            f"{what} {given} is outside the dates casectl takes "
+            f"({EARLIEST.isoformat()} to {LATEST.isoformat()}); check the year."
+        )
+    return day
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -34,6 +52,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise OverflowError(f"year {year} is out of range")
     for candidate in (day.day, 30, 29, 28):
         try:
             return dt.date(year, month, min(day.day, candidate))
@@ -46,6 +66,24 @@ def parse_date(text: str, *, what: str = "date", base: dt.date | None = None) ->
     """Parse an ISO date, `today`, `tomorrow`, `yesterday`, or an offset such as `+7d`, `2w`, `-1m`."""
     value = text.strip().lower()
     origin = base or today()
+    try:
+        day = _parse_day(value, origin)
+    except OverflowError:  # an offset that runs past year 9999 or before year 1
+        raise InvalidInput(
+            f"{what} {text!r} falls outside the dates casectl takes "
+            f"({EARLIEST.isoformat()} to {LATEST.isoformat()}); check the number."
+        ) from None
+    except ValueError:
+        day = None
+    if day is None:
+        raise InvalidInput(
+            f"{what} {text!r} is not a date; use YYYY-MM-DD, today, tomorrow or an offset like +7d or 2w."
+        )
+    return in_range(day, text, what=what)
+
+
+def _parse_day(value: str, origin: dt.date) -> dt.date | None:
+    """The date `value` names (None if it names none); OverflowError past year 9999."""
     if value == "today":
         return origin
     if value == "tomorrow":
@@ -60,24 +98,25 @@ def parse_date(text: str, *, what: str = "date", base: dt.date | None = None) ->
         if unit in _DAYS:
             return origin + dt.timedelta(days=count * _DAYS[unit])
         return add_months(origin, count * (12 if unit == "y" else 1))
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{what} {text!r} is not a date; use YYYY-MM-DD, today, tomorrow or an offset like +7d or 2w."
-        ) from None
+    return dt.date.fromisoformat(value)
 
 
 def parse_duration_days(text: str, *, what: str = "duration") -> int:
     """Parse a span such as `7d`, `2w`, `3m` (30 days a month) or a bare number of days."""
     value = text.strip().lower()
+    days: int | None = None
     if value.isdigit():
-        return int(value)
-    match = _RELATIVE.match(value)
-    if match and match.group(1) != "-":
-        count = int(match.group(2))
-        return count * {"d": 1, "w": 7, "m": 30, "y": 365}[match.group(3)]
-    raise InvalidInput(f"{what} {text!r} is not a span of time; use a form like 7d, 2w or 3m.")
+        days = int(value)
+    elif (match := _RELATIVE.match(value)) and match.group(1) != "-":
+        days = int(match.group(2)) * {"d": 1, "w": 7, "m": 30, "y": 365}[match.group(3)]
+    if days is None:
+        raise InvalidInput(f"{what} {text!r} is not a span of time; use a form like 7d, 2w or 3m.")
+    if days > MAX_SPAN_DAYS:
+        raise InvalidInput(
+            f"{what} {text!r} is {days} days, longer than casectl takes "
+            f"({MAX_SPAN_DAYS // 365} years at most)."
+        )
+    return days
 
 
 def age_in_years(born: dt.date, on: dt.date) -> float:

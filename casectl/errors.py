@@ -6,7 +6,10 @@ the message (one sentence: what is wrong, where, what to do) and exits with the 
 
 from __future__ import annotations
 
+import errno
+import os
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 # A message names a problem; it never copies the case. Values quoted in one are cut to this.
@@ -28,6 +31,7 @@ class ExitStatus(IntEnum):
     CONFIG = 8  # the config file is invalid
     UNSAFE = 9  # a case id or path that could leave the data directory
     EXTERNAL = 10  # git or $EDITOR is missing or failed
+    CANNOT_WRITE = 11  # disk full, read-only disk or file, permission denied: nothing was written
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -124,3 +128,55 @@ class Interrupted(CasectlError):
 
     def __init__(self) -> None:
         super().__init__("interrupted; nothing was written.")
+
+
+class CannotWrite(CasectlError):
+    """The system refused a write (disk full, read-only, no permission); the file is as it was."""
+
+    exit_status = ExitStatus.CANNOT_WRITE
+
+
+# What the system said, in words, and what the person can do about it.
+_WRITE_FAILURES = {
+    errno.ENOSPC: ("the disk is full", "free some space and run the command again"),
+    errno.EDQUOT: ("your disk quota is used up", "free some space and run the command again"),
+    errno.EROFS: (
+        "the disk is read-only",
+        "mount it writable, or use a data folder on another disk",
+    ),
+    errno.EACCES: ("permission denied", "check who owns {folder} and that you may write in it"),
+    errno.EPERM: ("the operation is not permitted", "check who owns {folder} and its permissions"),
+    errno.EIO: ("the disk reported an input/output error", "check the disk before going on"),
+}
+WRITE_ERRNOS = frozenset(_WRITE_FAILURES)
+
+
+def cannot_write(
+    exc: OSError,
+    path: Path | str | None = None,
+    *,
+    folder: Path | None = None,
+    left: str = "the file was left as it was",
+) -> CannotWrite | None:
+    """The one-sentence error for a refused write of `path`, or None when `exc` is another kind.
+
+    `folder` is where permissions are to be checked (the path's folder unless given); `left`
+    says what became of what was there.
+    """
+    if exc.errno not in _WRITE_FAILURES:
+        return None
+    named = path if path is not None else exc.filename
+    what, todo = _WRITE_FAILURES[exc.errno]
+    if named is None:
+        return CannotWrite(f"cannot write: {what}; {todo.format(folder='the folder')} ({left}).")
+    where = Path(os.fsdecode(named))
+    todo = todo.format(folder=folder or where.parent)
+    return CannotWrite(f"cannot write {where}: {what}; {todo} ({left}).")
+
+
+def read_only_file(path: Path) -> CannotWrite:
+    """A file the user made read-only is theirs to unlock, never casectl's to replace."""
+    return CannotWrite(
+        f"{path} is read-only, so casectl leaves it as it is; "
+        f"to change it, make it writable first: chmod 600 {path}"
+    )

@@ -7,11 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from casectl.cli.app import app
 
 TODAY = "2026-11-25"
+
+# No property may fail for being slow: how long an example takes depends on the machine's load
+# (hypothesis's default deadline is 200 ms), and speed is measured in tests/bench instead.
+settings.register_profile("casectl", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("casectl")
 
 
 class Cli:

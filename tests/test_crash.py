@@ -9,6 +9,11 @@ is removed by a later write once it is stale.
 
 Writers are forked from this (already imported) process, so a kill costs milliseconds, not a
 Python start-up. CASECTL_CRASH_KILLS sets the number of kills (default 240).
+
+Nothing here depends on the machine's speed: every other writer is killed only after it has
+confirmed a record (then at a random moment of its next command), and the storm goes on until
+the reader has checked every file a number of times. A loaded machine takes longer; it never
+fails a check that a fast one passes.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and 
 
 KILLS = int(os.environ.get("CASECTL_CRASH_KILLS", "240"))
 SLOTS = 3  # writers alive at once: two share a pool of cases, one has its own
+READER_PASSES = 20  # the storm lasts at least this many passes of the reader over every file
 VALID = (Path(__file__).parent / "hostile" / "valid.yaml").read_text("utf-8")
 
 
@@ -104,14 +110,18 @@ def writer(data_dir: Path, cases: list[str], tag: str, confirmed: Path) -> Calla
     return run
 
 
-def reader(data_dir: Path, stop: Path, results: Path) -> Callable[[], None]:
-    """Read every case file again and again: each must be whole, valid, and never lose a record."""
+def reader(data_dir: Path, stop: Path, results: Path, passes: Path) -> Callable[[], None]:
+    """Read every case file again and again: each must be whole, valid, and never lose a record.
+
+    One byte is added to `passes` after each pass over the folder, so the storm can wait for it.
+    """
 
     def run() -> None:
         store = CaseStore(data_dir)
         seen: dict[str, int] = {}
         problems: list[str] = []
         reads = 0
+        progress = os.open(passes, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         while not stop.exists():
             for path in sorted(data_dir.glob("C-*.yaml")):
                 reads += 1
@@ -123,6 +133,7 @@ def reader(data_dir: Path, stop: Path, results: Path) -> Callable[[], None]:
                 if count < seen.get(path.name, 0):
                     problems.append(f"{path.name}: {count} follow-ups after {seen[path.name]}")
                 seen[path.name] = max(count, seen.get(path.name, 0))
+            os.write(progress, b".")
         results.write_text(json.dumps({"reads": reads, "problems": problems, "seen": seen}))
 
     return run
@@ -132,6 +143,26 @@ def reap(pid: int) -> int:
     """Wait for a child; its exit status, or minus the signal that ended it."""
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
+
+
+def ended_by_itself(pid: int) -> bool:
+    """True when a child has already ended (a writer never should)."""
+    done, _ = os.waitpid(pid, os.WNOHANG)
+    return done != 0
+
+
+def size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def lines_in(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
 
 
 @pytest.fixture
@@ -148,30 +179,48 @@ def test_writers_killed_at_random_moments_lose_nothing_they_confirmed(cli: Cli, 
     cli(*follow_up_args(cli.data_dir, own[0], "warm-up")[2:])
     stop = work / "stop"
     results = work / "reader.json"
-    reader_pid = in_child(reader(cli.data_dir, stop, results), work / "reader.err")
+    passes = work / "reader.passes"
+    reader_pid = in_child(reader(cli.data_dir, stop, results, passes), work / "reader.err")
     rng = random.Random(os.environ.get("CASECTL_CRASH_SEED", "20261125"))
     store = CaseStore(cli.data_dir)
     most: dict[str, int] = {}
-    alive: dict[int, tuple[int, float]] = {}  # slot -> (pid, when to kill it)
-    kills = writers = 0
+    # slot -> [pid, lines its confirmed file must reach first, when to kill it (once it has)]
+    alive: dict[int, list[Any]] = {}
+    kills = writers = waited_for = 0
     started = time.monotonic()
     try:
-        while kills < KILLS:
+        while kills < KILLS or size_of(passes) < READER_PASSES:
             for slot in range(SLOTS):
                 if slot not in alive:
                     writers += 1
                     tag = f"s{slot}w{writers}"
                     pool = own if slot == SLOTS - 1 else shared
-                    body = writer(cli.data_dir, pool, tag, work / f"confirmed-{slot}")
+                    confirmed_file = work / f"confirmed-{slot}"
+                    body = writer(cli.data_dir, pool, tag, confirmed_file)
+                    # Every other writer confirms a record before its random moment comes:
+                    # records are confirmed however slow the machine is.
+                    waits = writers % 2 == 0
+                    waited_for += waits
+                    goal = lines_in(confirmed_file) + waits
                     pid = in_child(body, work / f"writer-{slot}.err")
-                    alive[slot] = (pid, time.monotonic() + rng.uniform(0.005, 0.4))
-            slot, (pid, when) = min(alive.items(), key=lambda item: item[1][1])
-            time.sleep(max(0.0, when - time.monotonic()))
+                    alive[slot] = [pid, goal, None]
+            now = time.monotonic()
+            for slot, state in alive.items():
+                if state[2] is None and lines_in(work / f"confirmed-{slot}") >= state[1]:
+                    state[2] = now + rng.uniform(0.005, 0.4)
+                assert not ended_by_itself(state[0]), f"see writer-{slot}.err"
+            due = [
+                slot for slot, state in alive.items() if state[2] is not None and state[2] <= now
+            ]
+            if not due:
+                time.sleep(0.002)
+                continue
+            slot = due[0]
+            pid = alive.pop(slot)[0]
             os.kill(pid, signal.SIGKILL)
             assert reap(pid) == -signal.SIGKILL, (
                 f"writer {pid} ended by itself; see writer-{slot}.err"
             )
-            del alive[slot]
             kills += 1
             # Right after the kill: the file it may have been writing is a whole, valid version.
             case_id = rng.choice(own if slot == SLOTS - 1 else shared)
@@ -179,7 +228,7 @@ def test_writers_killed_at_random_moments_lose_nothing_they_confirmed(cli: Cli, 
             assert count >= most.get(case_id, 0), f"{case_id} lost a record"
             most[case_id] = count
     finally:
-        for pid, _ in alive.values():
+        for pid, *_ in alive.values():
             os.kill(pid, signal.SIGKILL)
             reap(pid)
         stop.touch()
@@ -189,7 +238,7 @@ def test_writers_killed_at_random_moments_lose_nothing_they_confirmed(cli: Cli, 
     assert reader_status == 0, (work / "reader.err").read_text()
     read = json.loads(results.read_text())
     assert read["problems"] == [], read["problems"][:5]
-    assert read["reads"] > 100, read
+    assert read["reads"] >= READER_PASSES * len(shared + own), read
 
     confirmed: list[tuple[str, str]] = []
     for slot in range(SLOTS):
@@ -205,7 +254,8 @@ def test_writers_killed_at_random_moments_lose_nothing_they_confirmed(cli: Cli, 
         assert saved[case_id][summary] == 1, f"{summary!r}, confirmed, is not once in {case_id}"
     for case_id, counts in saved.items():
         assert all(n == 1 for n in counts.values()), f"a record twice in {case_id}"
-    assert len(confirmed) >= KILLS // 4, f"only {len(confirmed)} records in {KILLS} kills"
+    # Not a speed floor: half the writers were only killed after confirming a record.
+    assert len(confirmed) >= waited_for, (len(confirmed), waited_for)
 
     cli("check")
     leftovers = list(cli.data_dir.glob(TEMP_GLOB))
@@ -215,13 +265,12 @@ def test_writers_killed_at_random_moments_lose_nothing_they_confirmed(cli: Cli, 
         f"{read['reads']} times; {len(leftovers)} temporary file(s) left by kills"
     )
 
-    # Killed writers held locks: none of them may hold up the next command.
+    # Killed writers held locks: none of them may hold up the next command (a lock still held
+    # would make it exit 7 after half a second).
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CASECTL_LOCK_TIMEOUT", "0.5")
-        began = time.monotonic()
         for case_id in shared + own:
             cli(*follow_up_args(cli.data_dir, case_id, "after the storm")[2:])
-        assert time.monotonic() - began < 10
 
     # What kills left behind goes once it is stale.
     aged = time.time() - STALE_TEMP_SECONDS - 60

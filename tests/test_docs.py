@@ -20,7 +20,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _section(title: str) -> str:
-    match = re.search(rf"^## {re.escape(title)}.*?$(.*?)(?=^## )", README, re.S | re.M)
+    match = re.search(rf"^## {re.escape(title)}.*?$(.*?)(?=^## |\Z)", README, re.S | re.M)
     assert match, f"README has no section {title!r}"
     return match.group(1)
 
@@ -59,6 +59,37 @@ def test_the_quickstart_has_exactly_two_commands_and_ci_runs_the_test_one() -> N
     assert "casectl" in commands[0] and "examples/caseload" in commands[0]
     assert "pytest" in commands[1]
     assert commands[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_commands_install_the_pinned_versions_and_the_pins_are_in_range() -> None:
+    """A fresh clone installs what CI tested, whatever was released since; ranges stay honest."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    blocks = re.findall(r"```sh\n(.*?)```", _section("Quickstart"), re.S)
+    for command in (line for block in blocks for line in block.splitlines() if line.strip()):
+        assert "pip install -q -c constraints.txt " in command, command
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not a pin (name==version)"
+            pins[canonicalize_name(name)] = version.strip()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    for text in wanted:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"constraints.txt pins no version of {requirement.name}"
+        assert requirement.specifier.contains(pins[name]), (
+            f"constraints.txt pins {requirement.name} {pins[name]}, outside {text!r}"
+        )
+    for script in ("latest", "lock"):
+        assert f"bash .ci/{script}" in _section("Development"), script
+    # .ci/latest installs the newest releases: it must not take the pins.
+    assert "-c constraints.txt" not in (ROOT / ".ci" / "latest").read_text()
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")

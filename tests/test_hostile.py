@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,20 +169,19 @@ def test_yaml_tags_are_never_constructed(
     assert not (tmp_path / "casectl-hostile-pwned").exists()
 
 
-def test_billion_laughs_is_refused_fast_in_bounded_memory(tmp_path: Path) -> None:
+def test_billion_laughs_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    # Memory, not time, shows nothing was expanded: a timing bound would fail on a busy machine.
     store = CaseStore(tmp_path)
     raw = (CORPUS / "billion-laughs.yaml").read_bytes()
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(Exception) as caught:
             store.parse(tmp_path / f"{CASE}.yaml", raw)
-        elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert "anchors and aliases" in str(caught.value)
-    assert elapsed < 1.0 and peak < 5 * 1024 * 1024, (elapsed, peak)
+    assert peak < 5 * 1024 * 1024, peak
 
 
 def test_a_50_mb_file_is_refused_without_being_read(cli: Cli) -> None:
@@ -198,13 +196,11 @@ def test_a_50_mb_file_is_refused_without_being_read(cli: Cli) -> None:
     assert_refused(cli, CASE, str(path), message)
     for args in (("check",), ("show", CASE), FOLLOW_UP):
         tracemalloc.start()
-        started = time.perf_counter()
         try:
             cli(*args, ok=False)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-        assert time.perf_counter() - started < 1, args
         assert peak < 10 * 1024 * 1024, f"{args}: {peak // 1024} kB held: the file was read"
 
 

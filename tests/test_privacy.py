@@ -83,8 +83,12 @@ def test_case_data_stays_in_the_data_folder_and_the_index(
     everything = {p for p in files_under(tmp_path) if p.is_file()}
     data = set(files_under(cli.data_dir))
     cache = tmp_path / "cache"  # CASECTL_CACHE_DIR (tests/conftest.py)
-    index = set(files_under(cache))
-    assert everything - data - index == set(), "case data only in the data folder and the index"
+    tag = cache / "CACHEDIR.TAG"  # marks casectl's cache folder; the same text everywhere
+    assert tag.read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55\n")
+    index = set(files_under(cache)) - {tag}
+    assert everything - data - index - {tag} == set(), (
+        "case data only in the data folder and the index"
+    )
     assert [p.name.startswith("index-") for p in index] == [True], index
     text = next(iter(index)).read_bytes().decode("utf-8", "replace")
     assert "Mia Santos" in text, "the index holds what list shows"
@@ -119,7 +123,7 @@ def test_the_installed_command_writes_nothing_outside_its_folders(tmp_path: Path
     casectl("list", "--format", "json")
     casectl("show", case)
     assert files_under(scratch) == []
-    outside = [p for p in files_under(home) if p.is_file()]
+    outside = [p for p in files_under(home) if p.is_file() and p.name != "CACHEDIR.TAG"]
     assert [p.parent.name for p in outside] == ["casectl"], outside  # ~/.cache/casectl/index-…
     for folder in [p for p in files_under(home) if p.is_dir() and "casectl" in p.parts]:
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

@@ -14,7 +14,8 @@ import typer
 from typer.core import TyperGroup
 
 from casectl import __version__
-from casectl.errors import CasectlError, ExitStatus
+from casectl.dates import EARLIEST, LATEST
+from casectl.errors import CasectlError, ExitStatus, cannot_write
 
 INTERNAL_ERROR = 70
 
@@ -43,12 +44,27 @@ class CasectlGroup(TyperGroup):
         except Exception as exc:
             if _debug(ctx):
                 raise
-            # The exception text may quote case data: name only its type.
-            _fail(
-                f"internal error ({type(exc).__name__}); nothing was written. "
-                "Run again with --debug for details and report it.",
-                INTERNAL_ERROR,
-            )
+            _fail(*_explain(exc))
+
+
+def _explain(exc: Exception) -> tuple[str, int]:
+    """The sentence and exit code for an error no layer below turned into a CasectlError."""
+    if isinstance(exc, OSError) and (refused := cannot_write(exc)) is not None:
+        # A full or read-only disk, or a refused permission: not a bug, and not casectl's.
+        return refused.message, refused.exit_status
+    if isinstance(exc, OverflowError):
+        # Date arithmetic past year 9999 or before year 1: a date given was far out.
+        return (
+            f"a date is too far in the past or future; casectl takes dates from {EARLIEST} "
+            f"to {LATEST}; nothing was written.",
+            ExitStatus.INVALID,
+        )
+    # The exception text may quote case data: name only its type.
+    return (
+        f"internal error ({type(exc).__name__}); nothing was written. "
+        "Run again with --debug for details and report it.",
+        INTERNAL_ERROR,
+    )
 
 
 def _debug(ctx: typer.Context) -> bool:
@@ -120,6 +136,7 @@ _MODULES = (
     "migrate",
     "calc",
     "demo",
+    "cache",
 )
 _MODULE_OF = {
     **dict.fromkeys(
@@ -151,6 +168,7 @@ _MODULE_OF = {
     "migrate": "migrate",
     "calc": "calc",
     "demo": "demo",
+    "cache": "cache",
 }
 
 
@@ -182,8 +200,19 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def no_core_dumps() -> None:
+    """A crash must not leave the process's memory (case data) in a core file on disk."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass  # no such limit here (Windows), or not allowed: nothing more to do
+
+
 def main() -> None:
     """Console-script entry point."""
+    no_core_dumps()
     module = _MODULE_OF.get(_command_named(sys.argv[1:]) or "")
     _register((module,) if module else _MODULES)
     commands()

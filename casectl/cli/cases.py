@@ -287,8 +287,10 @@ def edit(ctx: typer.Context, case_id: str = CaseArg) -> None:
     """
     from casectl.errors import InvalidCaseFile
     from casectl.store.editing import Outcome, edit_case
+    from casectl.store.store import refuse_read_only
 
     cases = store(ctx)
+    refuse_read_only(cases.path_for(case_id))  # before the editor opens, not after the work
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
         raise ExternalToolError("set $EDITOR (for example EDITOR=nano) to edit a case.")

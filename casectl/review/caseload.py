@@ -143,6 +143,8 @@ def read_caseload(
     """The caseload of the data directory `root`; invalid files are left out, with a warning
     unless `warn` is off (`review` lists each of them as an item instead)."""
     caseload = load_summaries(root, today=today, use_index=use_index)
+    for warning in caseload.warnings:  # about the cache folder: shown whatever `warn` says
+        print(f"casectl: warning: {warning}", file=sys.stderr)
     if warn:
         warn_invalid(caseload.problems)
     return caseload

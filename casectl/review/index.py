@@ -12,7 +12,10 @@ casectl's version changes. A file changed in the last two seconds is never trust
 The index is case data, so it holds little: the `list` row (name, date of birth, status, risk,
 stage, manager, dates, language) and the dated review facts, what `review` shows of each.
 It is written like a case file (temporary file, then rename; file 0600 in a 0700 folder), and
-an unreadable, corrupt or old index is simply rebuilt.
+an unreadable, corrupt or old index is simply rebuilt. The index of a data folder that no
+longer exists is removed (looked for once a day), and `casectl cache clean` removes them all. A
+cache folder casectl did not make (`$CASECTL_CACHE_DIR` pointing at an existing folder) is never
+chmod-ed: a warning says when others can enter it, and one owned by another user is not used.
 
 Cold files are read by the fast validated reader (casectl.store.fast), in worker processes
 when there are many.
@@ -20,6 +23,7 @@ when there are many.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -128,6 +132,7 @@ class Caseload:
     read: int  # files read (not taken from the index) this time
     # Each invalid file's name and its first problem (`file:line: message`), in name order.
     problems: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the cache folder, for stderr
 
 
 # --- where the index lives ---
@@ -147,6 +152,124 @@ def index_path(root: Path) -> Path:
     """The index file of the data directory `root`."""
     key = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
     return cache_dir() / f"index-{key[:32]}.bin"
+
+
+# A cache directory tag (https://bford.info/cachedir/): marks the folders casectl made, and
+# tells backup tools to leave the summaries of case data out.
+TAG_NAME = "CACHEDIR.TAG"
+TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by casectl: its summary indexes of case\n"
+    "# folders live here. For information about cache directory tags: https://bford.info/cachedir/\n"
+)
+# The tag's mtime says when indexes of vanished data folders were last looked for.
+PRUNE_EVERY_SECONDS = 24 * 3600
+
+
+def _cache_folder_problem(folder: Path) -> tuple[bool, str | None]:
+    """Whether casectl may keep indexes in `folder` (made if missing), and a warning if any.
+
+    A folder casectl made (it holds casectl's tag) or the platform's own casectl cache folder
+    is made private (0700). Any other existing folder is the user's: it is never chmod-ed, only
+    warned about when others may enter it, and never used when another user owns it (they could
+    swap the index under us).
+    """
+    try:
+        folder.mkdir(mode=0o700, parents=True)
+        made = True
+    except FileExistsError:
+        made = False
+    info = os.stat(folder)
+    if info.st_uid != os.geteuid():
+        return False, (
+            f"the cache folder {folder} belongs to another user, so casectl keeps no index "
+            f"there (list and review read every file); set {CACHE_ENV} to a folder of your own."
+        )
+    tagged = (folder / TAG_NAME).is_file()
+    if made or tagged or not os.environ.get(CACHE_ENV):
+        os.chmod(folder, 0o700)
+        if not tagged:
+            _write_tag(folder)
+        return True, None
+    if info.st_mode & 0o077:
+        return True, (
+            f"the cache folder {folder} ({CACHE_ENV}) was not made by casectl, so casectl "
+            f"leaves its permissions alone, but other users can see into it; "
+            f"chmod 700 {folder} to make it private."
+        )
+    return True, None
+
+
+def _write_tag(folder: Path) -> None:
+    from casectl.errors import CasectlError
+    from casectl.store.store import write_atomic
+
+    # Only a marker: without it the folder is still used, and tagged next time.
+    with contextlib.suppress(OSError, CasectlError):
+        write_atomic(folder / TAG_NAME, TAG)
+
+
+def prune_indexes(folder: Path, *, keep: Path | None = None) -> list[Path]:
+    """Remove the indexes in `folder` whose data folder no longer exists; return what went.
+
+    An index casectl cannot read (another Python's, or damaged) is left: it is only a cache,
+    and `casectl cache clean` removes everything.
+    """
+    removed: list[Path] = []
+    for path in sorted(folder.glob("index-*.bin")):
+        if path == keep:
+            continue
+        raw = read_index_bytes(path)  # never a link's target, a pipe or a huge file
+        if raw is None:
+            continue
+        try:
+            header, _ = decode_index(raw)
+            data_dir = header[1]
+        except (ValueError, IndexError, TypeError):
+            continue
+        if isinstance(data_dir, str) and not os.path.isdir(data_dir):
+            try:
+                path.unlink()
+                path.with_suffix(".json").unlink(missing_ok=True)
+                removed.append(path)
+            except OSError:
+                pass
+    return removed
+
+
+def _prune_now_and_then(folder: Path, keep: Path) -> None:
+    """Prune once a day at most (it reads every other index), timed by the tag's mtime."""
+    stamp = folder / TAG_NAME
+    try:
+        if time.time() - stamp.stat().st_mtime < PRUNE_EVERY_SECONDS:
+            return
+    except FileNotFoundError:
+        pass  # a folder casectl did not make: no tag, so look each time (usually one index)
+    prune_indexes(folder, keep=keep)
+    if stamp.is_file():
+        os.utime(stamp)
+
+
+def clean_cache(folder: Path | None = None) -> tuple[Path, list[Path]]:
+    """Remove every index casectl keeps in the cache folder; (the folder, what was removed).
+
+    Only casectl's own files go (indexes, the old JSON ones, leftovers of killed rebuilds), and
+    only those of this user: the folder may be shared with other things.
+    """
+    folder = folder or cache_dir()
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return folder, removed
+    mine = os.geteuid()
+    for pattern in ("index-*.bin", "index-*.json", ".casectl-*.tmp"):
+        for path in sorted(folder.glob(pattern)):
+            try:
+                if path.lstat().st_uid == mine:
+                    path.unlink()
+                    removed.append(path)
+            except OSError:
+                pass
+    return folder, removed
 
 
 # --- reading the caseload ---
@@ -229,6 +352,16 @@ def _load_summaries(root: Path, *, today: dt.date, use_index: bool) -> Caseload:
     config_key = _stat_key(root / CONFIG_NAME)
     today_text = today.isoformat()
     path = index_path(root) if use_index else None
+    warnings: list[str] = []
+    if path is not None:
+        try:
+            usable, warning = _cache_folder_problem(path.parent)
+        except OSError:
+            usable, warning = False, None  # an unreadable cache folder only costs speed
+        if warning:
+            warnings.append(warning)
+        if not usable:
+            path = None
     known, window_days = _read_index(path, root, config_key) if path else ({}, None)
     try:
         kept, stale = _still_true(files, known, today_text)
@@ -254,7 +387,7 @@ def _load_summaries(root: Path, *, today: dt.date, use_index: bool) -> Caseload:
             cases.append(summary)
     if path is not None and (stale or len(known) != len(kept) or not known):
         _write_index(path, root, config_key, window_days, kept)
-    return Caseload(cases, len(problems), window_days, len(stale), problems)
+    return Caseload(cases, len(problems), window_days, len(stale), problems, warnings)
 
 
 def _still_true(
@@ -447,18 +580,18 @@ def _write_index(
     path: Path, root: Path, config_key: StatKey | None, window_days: int, files: dict[str, Entry]
 ) -> None:
     """Replace the index atomically; an index that cannot be written is only a slower next run."""
+    from casectl.errors import CasectlError
     from casectl.store.store import remove_stale_temp_files, write_atomic
 
     data = encode_index(_header(root, config_key, window_days), files)
     try:
-        folder = path.parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
+        folder = path.parent  # made, and checked to be usable, by _cache_folder_problem
         # A killed rebuild can leave its temporary file; it holds case data, so it goes.
         remove_stale_temp_files(folder)
         _clear_the_way(path)
         write_atomic(path, data)
         # casectl 0.1 kept this index as JSON beside it: case data nothing reads any more.
         path.with_suffix(".json").unlink(missing_ok=True)
-    except OSError:
+        _prune_now_and_then(folder, keep=path)
+    except (OSError, CasectlError):
         pass

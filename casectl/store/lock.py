@@ -13,7 +13,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from casectl.errors import CaseLocked
+from casectl.errors import CaseLocked, cannot_write
 
 LOCK_DIR = ".locks"
 LOCK_TIMEOUT_ENV = "CASECTL_LOCK_TIMEOUT"
@@ -31,16 +31,22 @@ def _timeout() -> float:
 def locked(data_dir: Path, name: str) -> Iterator[None]:
     """Hold the lock called `name` in `data_dir`, waiting a bounded time for another writer."""
     folder = data_dir / LOCK_DIR
-    folder.mkdir(mode=0o700, exist_ok=True)
     timeout = _timeout()
-    lock = FileLock(str(folder / f"{name}.lock"), timeout=timeout, mode=0o600)
+    path = folder / f"{name}.lock"
+    lock = FileLock(str(path), timeout=timeout, mode=0o600)
     try:
+        folder.mkdir(mode=0o700, exist_ok=True)
         lock.acquire()
     except Timeout:
         raise CaseLocked(
             f"{name} is being changed by another casectl process (waited {timeout:g} s); "
             "try again in a moment."
         ) from None
+    except OSError as exc:  # a read-only or full disk: say so, as a write would
+        refused = cannot_write(exc, data_dir, folder=data_dir, left="nothing was changed")
+        if refused is None:
+            raise
+        raise refused from None
     try:
         yield
     finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import re
 import stat
@@ -26,7 +27,14 @@ from typing import Any
 
 from casectl.config import CONFIG_NAME, Config, default_config_text, load_config
 from casectl.dates import today as clock_today
-from casectl.errors import CaseNotFound, InvalidCaseFile, Problem, UnsafePath
+from casectl.errors import (
+    CaseNotFound,
+    InvalidCaseFile,
+    Problem,
+    UnsafePath,
+    cannot_write,
+    read_only_file,
+)
 from casectl.models.case import Case
 from casectl.models.validation import CaseInvalid, format_loc, validate_case
 from casectl.store import schema as migrate
@@ -41,6 +49,8 @@ TEMP_GLOB = ".casectl-*.tmp"
 # between writing it and renaming it over the case file: it is a stale copy of a case, so the
 # next write removes it (old enough that no live writer can still be using it).
 STALE_TEMP_SECONDS = 15 * 60
+# What a file system without hard links or modes says when asked for one (FAT, exFAT, SMB).
+NOT_SUPPORTED = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 GITIGNORE = f"""\
 # casectl: lock files and editor leftovers are not part of the case record.
 {LOCK_DIR}/
@@ -244,7 +254,12 @@ class CaseStore:
             doc = yamlio.Document(yamlio.to_yaml(data), 2, 2)
             text = doc.dumps()
             self._validate(path, doc, yamlio.to_plain(yamlio.load(text).tree))
-            write_atomic(path, text, exclusive=True)
+            try:
+                write_atomic(path, text, exclusive=True)
+            except FileExistsError:  # made by something other than casectl meanwhile
+                raise UnsafePath(
+                    f"a case {case.id} already exists in {self.root}; choose another id."
+                ) from None
         remove_stale_temp_files(self.root)
         return path
 
@@ -260,6 +275,7 @@ class CaseStore:
             self.load(case_id)  # says there is no such case, without making a lock for it
         with locked(self.root, case_id):
             current = self.load(case_id)
+            refuse_read_only(path)
             new_case = change(current.case)
             if new_case is current.case:
                 return new_case
@@ -332,13 +348,43 @@ def write_atomic(path: Path, text: str | bytes | Iterable[str], *, exclusive: bo
     `text` is UTF-8 text, bytes as they are, or pieces of text written as they come (a large
     export need not be held whole). The temporary file sits in the same folder (so the rename is
     atomic and no case data lands in a shared temp folder), is created 0600, and is fsynced
-    before and after the rename; if anything fails, it is removed and `path` is untouched.
+    before and after the rename; if anything fails, it is removed and `path` is untouched. A
+    file the user made read-only is refused, never replaced; a full or read-only disk and a
+    refused permission are CannotWrite, naming the file.
     """
+    if not exclusive:
+        refuse_read_only(path)
+    existed = os.path.lexists(path)
+    try:
+        _write_atomic(path, text, exclusive=exclusive)
+    except OSError as exc:
+        left = "the file was left as it was" if existed else "nothing was written"
+        refused = cannot_write(exc, path, left=left)
+        if refused is None:
+            raise
+        raise refused from None
+
+
+def refuse_read_only(path: Path) -> None:
+    """CannotWrite when `path` is a file its owner has made read-only (chmod 400, 444)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # not there (yet): nothing to protect
+    if stat.S_ISREG(mode) and not mode & stat.S_IWUSR:
+        raise read_only_file(path)
+
+
+def _write_atomic(path: Path, text: str | bytes | Iterable[str], *, exclusive: bool) -> None:
     folder = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=".casectl-", suffix=".tmp", dir=folder)
     tmp = Path(tmp_name)
     try:
-        os.fchmod(fd, FILE_MODE)
+        try:
+            os.fchmod(fd, FILE_MODE)
+        except OSError as exc:  # FAT and some shares have no modes; mkstemp made it 0600 anyway
+            if exc.errno not in NOT_SUPPORTED:
+                raise
         with os.fdopen(fd, "wb") as handle:
             if isinstance(text, bytes):
                 handle.write(text)
@@ -350,8 +396,7 @@ def write_atomic(path: Path, text: str | bytes | Iterable[str], *, exclusive: bo
             handle.flush()
             os.fsync(handle.fileno())
         if exclusive:
-            os.link(tmp, path)  # fails if the name was taken meanwhile
-            tmp.unlink()
+            _rename_exclusive(tmp, path)
         else:
             os.replace(tmp, path)
     except BaseException:
@@ -359,6 +404,30 @@ def write_atomic(path: Path, text: str | bytes | Iterable[str], *, exclusive: bo
             tmp.unlink()
         raise
     _fsync_dir(folder)
+
+
+def _rename_exclusive(tmp: Path, path: Path) -> None:
+    """Give the whole file `tmp` the name `path`, failing if the name is taken meanwhile.
+
+    A hard link does it in one step. Where there are none (FAT, SMB), the name is claimed with
+    an exclusive create, then the whole file is renamed over that empty claim: a reader may see
+    the name empty for an instant, but never part of a case, and never a case replaced.
+    """
+    try:
+        os.link(tmp, path)
+    except OSError as exc:
+        if exc.errno not in NOT_SUPPORTED:
+            raise
+    else:
+        tmp.unlink()
+        return
+    claim = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)  # FileExistsError
+    claimed = os.fstat(claim)
+    os.close(claim)
+    now = os.stat(path)
+    if (now.st_dev, now.st_ino) != (claimed.st_dev, claimed.st_ino) or now.st_size:
+        raise FileExistsError(errno.EEXIST, "taken by another process meanwhile", str(path))
+    os.replace(tmp, path)
 
 
 def remove_stale_temp_files(folder: Path, *, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:

@@ -307,8 +307,11 @@ def _guess_indent(text: str) -> tuple[int, int]:
 
 def load(text: str) -> Document:
     """Parse a case file's text, refusing anything but one plain YAML mapping."""
-    crlf = "\r\n" in text
-    if crlf:  # read as LF (ruamel would keep stray CRs in comments); written back as CRLF
+    windows = text.count("\r\n")
+    # The file's own line ending is the one most of its lines use: one line pasted in from a
+    # Windows editor must not turn a whole LF file into CRLF on the next write, nor the reverse.
+    crlf = windows > text.count("\n") - windows
+    if windows:  # read as LF (ruamel would keep stray CRs in comments); written back as it was
         text = text.replace("\r\n", "\n")
     _scan(text)
     indent, offset = _guess_indent(text)
