@@ -28,6 +28,9 @@ class ExitStatus(IntEnum):
     CONFIG = 8  # the config file is invalid
     UNSAFE = 9  # a case id or path that could leave the data directory
     EXTERNAL = 10  # git or $EDITOR is missing or failed
+    GIT_BUSY = 11  # a git rebase, merge or cherry-pick is under way, or git left a stale lock
+    CONFLICT = 12  # `sync` or `merge-file`: two people changed the same field
+    REMOTE = 13  # `sync`: the shared remote cannot be reached or refused the push
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -115,3 +118,17 @@ class UnsafePath(CasectlError):
 
 class ExternalToolError(CasectlError):
     exit_status = ExitStatus.EXTERNAL
+
+
+class GitBusy(CasectlError):
+    """The data folder's repository is in the middle of something a write must not land in."""
+
+    exit_status = ExitStatus.GIT_BUSY
+
+
+class MergeConflict(CasectlError):
+    exit_status = ExitStatus.CONFLICT
+
+
+class RemoteError(CasectlError):
+    exit_status = ExitStatus.REMOTE

@@ -111,13 +111,10 @@ def test_gits_configured_user_is_the_author(repo: Cli, monkeypatch: pytest.Monke
 
 def test_nothing_is_committed_when_the_setting_is_off(cli: Cli) -> None:
     cli("init", "--git")
+    config = cli.data_dir / "config.toml"
+    config.write_text(config.read_text().replace("commit = true", "commit = false"))
     planned_case(cli)
-    assert (
-        subprocess.run(
-            ["git", "-C", str(cli.data_dir), "rev-parse", "-q", "--verify", "HEAD"]
-        ).returncode
-        != 0
-    )
+    assert git(cli.data_dir, "log", "--format=%s").splitlines() == ["init: casectl data folder"]
 
 
 # --- history ---

@@ -113,6 +113,7 @@ _MODULES = (
     "migrate",
     "calc",
     "demo",
+    "team",
 )
 _MODULE_OF = {
     **dict.fromkeys(
@@ -144,6 +145,9 @@ _MODULE_OF = {
     "migrate": "migrate",
     "calc": "calc",
     "demo": "demo",
+    "sync": "team",
+    "git": "team",
+    "merge-file": "team",
 }
 
 

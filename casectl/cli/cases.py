@@ -19,6 +19,7 @@ from casectl.cli.common import (
     CaseArg,
     Date,
     build_record,
+    commit_write,
     drop_empty,
     echo_ok,
     recorder,
@@ -34,21 +35,36 @@ from casectl.errors import ExitStatus, ExternalToolError, InvalidInput
 @app.command()
 def init(
     ctx: typer.Context,
-    git: bool = typer.Option(False, "--git", help="Also make the folder a git repository."),
+    git: bool = typer.Option(
+        False,
+        "--git",
+        help="Also make the folder a git repository: config tracked, every write a commit.",
+    ),
+    id_tag: str | None = typer.Option(
+        None,
+        "--id-tag",
+        help="With --git: this clone's tag in new case ids, C-YEAR-TAG-NNNN (default: "
+        "your initials from git's user.name).",
+    ),
 ) -> None:
     """Create the data directory with a commented config.toml and a .gitignore.
 
-    Example: casectl --data-dir ~/cases init --git
+    With --git the folder is its own repository: config.toml, .gitignore and .gitattributes
+    are committed, `[git] commit` is turned on, and case files merge with casectl's driver.
+
+    Example: casectl --data-dir ~/cases init --git --id-tag JR
     """
     cases = store(ctx)
+    if id_tag and not git:
+        raise InvalidInput("--id-tag goes with --git: it keeps ids apart between clones.")
     made = cases.init()
-    if git and not (cases.root / ".git").exists():
-        from casectl.store.gitlog import git_init
-
-        git_init(cases.root)
-        made.append(cases.root / ".git")
     for path in made:
         echo_ok(f"created {path}")
+    if git:
+        from casectl.store.gitlog import init_repository
+
+        for line in init_repository(cases.root, tag=id_tag, fallback_author=recorder(cases, None)):
+            echo_ok(line)
     echo_ok(f"data directory ready: {cases.root}")
 
 
@@ -137,8 +153,7 @@ def new(
         case = open_case(
             cid, client, opened=opened_on, case_manager=who, family=family, care_team=team
         )
-        path = cases.create(case)
-    _commit(cases, path, cid, "new", "case opened", who)
+        path = cases.create(case, then=lambda p: _commit(cases, p, cid, "new", "case opened", who))
     if sys.stdout.isatty():
         console(stderr=True).print(f"opened {path}")
     typer.echo(cid)
@@ -251,6 +266,7 @@ def edit(ctx: typer.Context, case_id: str = CaseArg) -> None:
     Example: EDITOR=nano casectl edit C-2026-0001
     """
     from casectl.errors import InvalidCaseFile
+    from casectl.store.gitlog import refuse_if_busy
     from casectl.store.lock import locked
     from casectl.store.store import write_atomic
 
@@ -262,6 +278,7 @@ def edit(ctx: typer.Context, case_id: str = CaseArg) -> None:
     original = loaded.path.read_bytes()
     draft = cases.root / f".casectl-edit-{case_id}.yaml"
     with locked(cases.root, case_id):
+        refuse_if_busy(cases.root)
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(original)
@@ -288,10 +305,10 @@ def edit(ctx: typer.Context, case_id: str = CaseArg) -> None:
                     echo_ok("discarded; the case is unchanged.")
                     raise typer.Exit(int(ExitStatus.INVALID)) from None
                 write_atomic(loaded.path, edited.decode("utf-8"))
-                echo_ok(f"saved {loaded.path}")
                 _commit(
                     cases, loaded.path, case_id, "edit", "edited in $EDITOR", recorder(cases, None)
                 )
+                echo_ok(f"saved {loaded.path}")
                 return
         finally:
             draft.unlink(missing_ok=True)
@@ -480,16 +497,9 @@ def consent(
 
 
 def _commit(cases: Any, path: Path, case_id: str, stage: str, summary: str, who: str) -> None:
-    """With `[git] commit = true`, commit the file that was just written (the write stands either way)."""
-    if not cases.config.git.commit:
-        return
-    from casectl.store.gitlog import ChangeNote, commit_or_warn
+    from casectl.store.gitlog import ChangeNote
 
-    warning = commit_or_warn(
-        cases.root, path, case_id, ChangeNote(stage, summary, who), fallback_author=who
-    )
-    if warning:
-        typer.echo(warning, err=True)
+    commit_write(cases, path, case_id, ChangeNote(stage, summary, who))
 
 
 def _add_person(case: Any, section: str, member: Any) -> Any:

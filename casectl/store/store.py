@@ -31,6 +31,7 @@ from casectl.models.case import Case
 from casectl.models.validation import CaseInvalid, format_loc, validate_case
 from casectl.store import schema as migrate
 from casectl.store import yamlio
+from casectl.store.gitlog import refuse_if_busy
 from casectl.store.lock import LOCK_DIR, locked
 from casectl.store.paths import CASE_SUFFIX, check_case_id
 
@@ -224,11 +225,15 @@ class CaseStore:
 
     # --- writing ---
 
-    def create(self, case: Case) -> Path:
-        """Write a new case file; refuses to replace an existing one."""
+    def create(self, case: Case, *, then: Callable[[Path], None] | None = None) -> Path:
+        """Write a new case file; refuses to replace an existing one.
+
+        `then(path)` runs after the write, still under the case's lock (the git commit).
+        """
         self.require()
         path = self.path_for(case.id)
         with locked(self.root, case.id):
+            refuse_if_busy(self.root)
             if path.exists() or path.is_symlink():
                 raise UnsafePath(
                     f"a case {case.id} already exists in {self.root}; choose another id."
@@ -238,14 +243,27 @@ class CaseStore:
             text = doc.dumps()
             self._validate(path, doc, yamlio.to_plain(yamlio.load(text).tree))
             write_atomic(path, text, exclusive=True)
+            if then is not None:
+                then(path)
         remove_stale_temp_files(self.root)
         return path
 
-    def update(self, case_id: str, change: Callable[[Case], Case]) -> Case:
-        """Apply `change` to the case under its lock and write the result atomically."""
+    def update(
+        self,
+        case_id: str,
+        change: Callable[[Case], Case],
+        *,
+        then: Callable[[Case, Case], None] | None = None,
+    ) -> Case:
+        """Apply `change` to the case under its lock and write the result atomically.
+
+        `then(before, after)` runs after the write, still under the lock, so that the git
+        commit of this write holds this write's text and no later one's.
+        """
         self.require()
         path = self.path_for(case_id)
         with locked(self.root, case_id):
+            refuse_if_busy(self.root)
             current = self.load(case_id)
             new_case = change(current.case)
             data = dump_case(new_case)
@@ -269,15 +287,28 @@ class CaseStore:
                     ]
                 )
             write_atomic(path, text)
+            if then is not None:
+                then(current.case, written)
         remove_stale_temp_files(self.root)
         return written
 
-    def next_case_id(self, opened: dt.date) -> str:
-        """The next free id for the year, PREFIX-YEAR-NNNN."""
-        prefix = f"{self.config.case.id_prefix}-{opened.year}-"
-        pattern = re.compile(rf"^{re.escape(prefix)}(\d{{4,}})$")
-        numbers = [int(m.group(1)) for cid in self.case_ids() if (m := pattern.match(cid))]
-        return f"{prefix}{max(numbers, default=0) + 1:04d}"
+    @cached_property
+    def id_tag(self) -> str | None:
+        """This clone's case-id tag in a team folder (`git config casectl.idtag`), else None."""
+        from casectl.store.gitlog import id_tag
+
+        return id_tag(self.root)
+
+    def next_case_id(self, opened: dt.date, taken: Iterable[str] | None = None) -> str:
+        """The next free id for the year: PREFIX-YEAR-NNNN, or PREFIX-YEAR-TAG-NNNN in a clone
+        with an id tag, so that two people opening cases in two clones never pick the same id.
+        `taken` are the ids already in use (default: the folder's)."""
+        tag = f"{self.id_tag}-" if self.id_tag else ""
+        stem = f"{self.config.case.id_prefix}-{opened.year}-{tag}"
+        pattern = re.compile(rf"^{re.escape(stem)}(\d{{4,}})$")
+        used = self.case_ids() if taken is None else taken
+        numbers = [int(m.group(1)) for cid in used if (m := pattern.match(cid))]
+        return f"{stem}{max(numbers, default=0) + 1:04d}"
 
     @contextlib.contextmanager
     def creating(self) -> Iterator[None]:
