@@ -214,15 +214,15 @@ def list_cases(
 
     Example: casectl list --status active --risk high --format csv
     """
-    from casectl.review.caseload import Filters, load_caseload
+    from casectl.review.caseload import Filters, load_caseload, warn_unknown_manager
     from casectl.state import LIST_FIELDS
 
     cases = store(ctx)
     filters = Filters.parse(status=status, risk=risk, manager=manager, stage=stage)
     today = when(as_of, "--as-of")
-    rows = [
-        r.list_row(today) for r in load_caseload(cases, use_index=not no_cache) if filters.keep(r)
-    ]
+    entries = load_caseload(cases, use_index=not no_cache)
+    warn_unknown_manager(manager, (r.manager for r in entries))
+    rows = [r.list_row(today) for r in entries if filters.keep(r)]
     emit_rows(rows, LIST_FIELDS, fmt, title=f"Cases in {cases.root}")
 
 
@@ -322,6 +322,12 @@ def _status_command(action: str) -> Any:
         to: str | None = typer.Option(
             None, "--to", help="transfer: the case manager or service receiving the case."
         ),
+        colleague: bool | None = typer.Option(
+            None,
+            "--colleague/--outside",
+            help="transfer: --colleague keeps the case open with a new case manager; --outside "
+            "ends it here. Default: a colleague when --to names a case manager in this folder.",
+        ),
         date: str | None = Date,
         by: str | None = By,
     ) -> None:
@@ -333,10 +339,26 @@ def _status_command(action: str) -> Any:
         if action == "transfer":
             if not to:
                 raise InvalidInput("transfer needs --to: the case manager or service taking over.")
+            target = to
+            if colleague is not False:
+                known = _colleague(cases, to)
+                if known is not None or colleague:
+                    target = known or to.strip()
+                    case = save(
+                        ctx,
+                        case_id,
+                        lambda c: lifecycle.reassign(c, on=on, by=who, reason=reason, to=target),
+                    )
+                    echo_ok(f"{case.id} is now {case.case_manager}'s (still {case.status}).")
+                    return
             case = save(
-                ctx, case_id, lambda c: lifecycle.transfer(c, on=on, by=who, reason=reason, to=to)
+                ctx,
+                case_id,
+                lambda c: lifecycle.transfer(c, on=on, by=who, reason=reason, to=target),
             )
         else:
+            if colleague is not None:
+                raise InvalidInput(f"--colleague and --outside go with transfer, not {action}.")
             change = {"close": lifecycle.close, "reopen": lifecycle.reopen, "hold": lifecycle.hold}[
                 action
             ]
@@ -344,6 +366,18 @@ def _status_command(action: str) -> Any:
         echo_ok(f"{case.id} is now {case.status}.")
 
     return command
+
+
+def _colleague(cases: Any, name: str) -> str | None:
+    """The case manager of this folder called `name` (any capitalisation), as spelt in the cases."""
+    from casectl.review.caseload import load_caseload
+
+    wanted = name.strip().lower()
+    for entry in load_caseload(cases):
+        if entry.manager.lower() == wanted:
+            return str(entry.manager)
+    configured: str = cases.config.case.case_manager
+    return configured if configured and configured.lower() == wanted else None
 
 
 for _action, _help in (
@@ -361,7 +395,7 @@ for _action, _help in (
     ),
     (
         "transfer",
-        'Transfer a case to another case manager or service.\n\nExample: casectl transfer C-2026-0001 --to "Adult services, J. Lee" --reason "turned 18"',
+        'Transfer a case to a colleague (it stays open, with them as case manager) or to an outside service (it ends here).\n\nExample: casectl transfer C-2026-0001 --to "Adult services, J. Lee" --outside --reason "turned 18"',
     ),
 ):
     app.command(_action, help=_help)(_status_command(_action))

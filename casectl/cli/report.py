@@ -56,6 +56,9 @@ def report(
         "--deidentify",
         help="Pseudonyms for case ids; no names, contacts, dates of birth or free text.",
     ),
+    manager: str | None = typer.Option(
+        None, "--manager", help="Only this case manager's cases (any capitalisation)."
+    ),
 ) -> None:
     """The caseload report: cases by status, risk and stage; overdue reviews; days from screening
     to plan; referrals; goal attainment (GAS); closures; contacts in the period.
@@ -83,8 +86,14 @@ def report(
 
         key = pseudonym_key(cases.root)
         pseudonyms = lambda case_id: pseudonym(case_id, key)  # noqa: E731
+    found = _cases(cases)
+    if manager:
+        from casectl.review.caseload import warn_unknown_manager
+
+        warn_unknown_manager(manager, [c.case_manager for c in found])
+        found = [c for c in found if c.case_manager.lower() == manager.strip().lower()]
     data = build_report(
-        _cases(cases),
+        found,
         cases.config,
         as_of=day,
         since=start,

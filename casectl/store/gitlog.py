@@ -270,6 +270,14 @@ def describe_change(before: Case, after: Case) -> ChangeNote:
                 fresh = [e for e in timeline(after) if e.stage == stage]
                 summary = fresh[-1].summary if fresh else stage
             return ChangeNote(stage, _one_line(summary), record.recorded_by)
+    if after.case_manager != before.case_manager:
+        change = after.status_history[-1] if after.status_history else None
+        reason = f": {change.reason}" if change else ""
+        return ChangeNote(
+            "transfer",
+            _one_line(f"to {after.case_manager}{reason}"),
+            change.recorded_by if change else None,
+        )
     if after.status != before.status or len(after.status_history) > len(before.status_history):
         change = after.status_history[-1] if after.status_history else None
         reason = f": {change.reason}" if change else ""
