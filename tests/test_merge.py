@@ -204,7 +204,7 @@ def test_the_same_field_changed_differently_is_marked_around_that_field_only(
     # Everything else merged: both follow-ups are there, outside the markers.
     assert "summary: ours" in result.text and "summary: theirs" in result.text
     # Keeping one side leaves a valid case.
-    kept = "\n".join(lines[:start] + [lines[start + 1]] + lines[start + 5 :]) + "\n"
+    kept = "\n".join([*lines[:start], lines[start + 1], *lines[start + 5 :]]) + "\n"
     assert _case(kept).client.contact.phone == "555-0101"  # type: ignore[union-attr]
 
 
