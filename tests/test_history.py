@@ -198,7 +198,8 @@ def test_when_git_fails_the_write_stands_with_a_warning(repo: Cli) -> None:
     hook.chmod(0o755)
     result = repo("hold", case, "--reason", "family abroad")
     assert result.exit_code == 0
-    assert "was saved but not committed" in result.stderr
+    assert "was saved but has no commit of its own" in result.stderr
+    assert "refused by hook. Commit it yourself: git -C" in result.stderr
     assert "status: on-hold" in repo.path(case).read_text()
 
 

@@ -123,13 +123,38 @@ def warn_unknown_manager(given: str | None, managers: Iterable[str]) -> None:
 def read_caseload(root: Path, *, today: dt.date, use_index: bool = True) -> Caseload:
     """The caseload of the data directory `root`; invalid files are left out with a warning."""
     caseload = load_summaries(root, today=today, use_index=use_index)
-    if caseload.invalid:
+    conflicted = _merge_conflicts(root, caseload.invalid_files)
+    for name, line in conflicted:
         print(
-            f"casectl: warning: {caseload.invalid} case file(s) are invalid and were left out; "
+            f"casectl: warning: {name} has a git merge conflict at line {line} and was left "
+            "out: keep one side, delete the markers, then `git add` and commit "
+            "(README: Working as a team).",
+            file=sys.stderr,
+        )
+    if caseload.invalid > len(conflicted):
+        print(
+            f"casectl: warning: {caseload.invalid - len(conflicted)} case file(s) are invalid "
+            "and were left out; "
             "run `casectl check` to see why.",
             file=sys.stderr,
         )
     return caseload
+
+
+def _merge_conflicts(root: Path, names: Sequence[str]) -> list[tuple[str, int]]:
+    """The invalid files that hold git conflict markers, each with the first marker's line."""
+    from casectl.store.yamlio import CONFLICT_MARKER
+
+    found: list[tuple[str, int]] = []
+    for name in names:
+        try:
+            text = (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        marker = CONFLICT_MARKER.search(text)
+        if marker is not None:
+            found.append((name, text.count("\n", 0, marker.start()) + 1))
+    return found
 
 
 def load_caseload(store: CaseStore, *, use_index: bool = True) -> list[CaseEntry]:

@@ -26,7 +26,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -120,6 +120,7 @@ class Caseload:
     invalid: int
     window_days: int
     read: int  # files read (not taken from the index) this time
+    invalid_files: list[str] = field(default_factory=list)  # their names, in file order
 
 
 # --- where the index lives ---
@@ -236,13 +237,16 @@ def _load_summaries(root: Path, *, today: dt.date, use_index: bool) -> Caseload:
         kept.update(_read_files(root, stale, today, started))
 
     cases: list[CaseSummary] = []
+    invalid: list[str] = []
     for name, _ in files:
         summary = kept[name][2]
         if summary is not None:
             cases.append(summary)
+        else:
+            invalid.append(name)
     if path is not None and (stale or len(known) != len(kept) or not known):
         _write_index(path, root, config_key, window_days, kept)
-    return Caseload(cases, len(files) - len(cases), window_days, len(stale))
+    return Caseload(cases, len(invalid), window_days, len(stale), invalid)
 
 
 def _still_true(

@@ -358,8 +358,8 @@ def commit_or_warn(
         commit_case_file(data_dir, path, case_id, note, fallback_author=fallback_author)
     except CasectlError as exc:  # git failed, or the commit lock was not free in time
         return (
-            f"casectl: warning: {case_id} was saved but has no commit of its own: {exc.message} "
-            f"Commit it yourself: git -C {shlex.quote(str(data_dir))} commit -m "
+            f"casectl: warning: {case_id} was saved but has no commit of its own: "
+            f"{exc.message.rstrip('.')}. Commit it yourself: git -C {shlex.quote(str(data_dir))} commit -m "
             f"{shlex.quote(f'{note.stage} {case_id}')} -- {shlex.quote(path.name)}"
         )
     return None
