@@ -63,9 +63,7 @@ class Team:
 
     def clone(self, folder: str, name: str, tag: str) -> Cli:
         cli = Cli(self.tmp / folder)
-        subprocess.run(
-            ["git", "clone", "-q", str(self.remote), str(cli.data_dir)], check=True
-        )
+        subprocess.run(["git", "clone", "-q", str(self.remote), str(cli.data_dir)], check=True)
         self._person(cli, name)
         cli("git", "setup", "--id-tag", tag)
         return cli
@@ -141,11 +139,26 @@ def test_twenty_writers_at_once_each_get_their_commit(tmp_path: Path) -> None:
     env = {**os.environ, "CASECTL_LOCK_TIMEOUT": "120"}
     writers = [
         subprocess.Popen(
-            [sys.executable, "-m", "casectl", "--data-dir", str(cli.data_dir),
-             "family", case_id, "--id", "mother", "--name", f"Parent {n}",
-             "--relationship", "mother"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "casectl",
+                "--data-dir",
+                str(cli.data_dir),
+                "family",
+                case_id,
+                "--id",
+                "mother",
+                "--name",
+                f"Parent {n}",
+                "--relationship",
+                "mother",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n, case_id in enumerate(ids)
     ]
     results = [(w.wait(), w.stderr.read() if w.stderr else "") for w in writers]
@@ -257,7 +270,7 @@ def test_the_same_field_changed_in_two_clones_is_one_marked_conflict(team: Team)
     assert refused.exit_code == ExitStatus.GIT_BUSY and "git merge --abort" in refused.stderr
     # Resolve: keep "closed", drop the markers, then git add, commit, sync.
     lines = text.splitlines()
-    fixed = lines[: start - 1] + [lines[start]] + lines[start + 4 :]
+    fixed = [*lines[: start - 1], lines[start], *lines[start + 4 :]]
     path.write_text("\n".join(fixed) + "\n")
     git(team.ben.data_dir, "add", path.name)
     git(team.ben.data_dir, "commit", "-q", "--no-edit")
