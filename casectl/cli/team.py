@@ -71,7 +71,7 @@ def sync(
     from casectl.store.teamsync import sync as run_sync
 
     cases = store(ctx)
-    report = run_sync(cases, dry_run=dry_run, who=recorder(cases, None), tag=id_tag, say=echo_ok)
+    report = run_sync(cases, dry_run=dry_run, who=recorder(cases, None), tag=id_tag)
     would = "would " if dry_run else ""
     for line in report.setup:
         echo_ok(line)

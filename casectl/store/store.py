@@ -46,6 +46,7 @@ GITIGNORE = f"""\
 # casectl: lock files and editor leftovers are not part of the case record.
 {LOCK_DIR}/
 .casectl-*.tmp
+.casectl-edit-*
 .pseudonym-key
 *.swp
 *~

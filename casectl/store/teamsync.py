@@ -13,7 +13,6 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,7 +128,6 @@ def sync(
     dry_run: bool = False,
     who: str,
     tag: str | None = None,
-    say: Callable[[str], None] = lambda _: None,
 ) -> SyncReport:
     """Commit, pull (merging case files record by record), check and push; what happened."""
     root = store.root
