@@ -362,3 +362,42 @@ def test_report_counts_per_manager(team: Team) -> None:
     ]  # fmt: skip
     mine = json.loads(team.ana("report", "--manager", "ben kim", "--format", "json").stdout)
     assert mine["caseload"]["total"] == 1
+
+
+def test_a_week_of_three_people_syncing_never_shows_a_conflict_marker(team: Team) -> None:
+    people = {"Ana": team.ana, "Ben": team.ben, "Cy": team.cy}
+    shared = team.case
+    for day in range(1, 6):
+        date = f"2026-11-{16 + day:02d}"
+        for name, person in people.items():
+            contact(person, shared, f"{name} day {day}", date)
+            if day in (1, 3):
+                person("plan", shared, "--goal", f"{name} goal {day}; measure=m; target=t; by=2027-06-01",
+                       "--review-every", "30d", "--agreed-by", "mother", "--date", date)  # fmt: skip
+            if day in (2, 4):
+                person(
+                    "implement",
+                    shared,
+                    "--refer",
+                    f"{name} service {day}; reason=r",
+                    "--date",
+                    date,
+                )
+            if day == 5:
+                person("implement", shared, "--referral-update", "r1=accepted", "--date", date)
+            if day == 2:
+                open_case_id(person)
+            out = person("sync")
+            assert "<<<<<<<" not in person.path(shared).read_text(), out.stdout
+        for person in people.values():
+            person("sync")
+    texts = {p.path(shared).read_text() for p in people.values()}
+    assert len(texts) == 1
+    merged = case_of(team.ana, shared)
+    assert len(merged.follow_ups) == 15
+    goals = {g.description for p in merged.care_plans for g in p.goals}
+    assert {f"{n} goal {d}" for n in people for d in (1, 3)} <= goals
+    assert len(merged.referrals()) == 6
+    assert len(team.ana("list", "--format", "ids").stdout.split()) == 4
+    for person in people.values():
+        assert person("check").stdout == ""

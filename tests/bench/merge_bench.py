@@ -7,7 +7,8 @@ pair one case file copied to two "clones", each side given one to four random wr
 commands case managers run (follow-up, implement with referrals, appointments and their updates,
 plan revisions with new goals and interventions, assess, screen, risk, evaluate, family, team,
 consent, hold, close, reopen, transfer, a hand edit of the client's phone). Most pairs edit the
-same case on both sides; some on one side only (as when two people work on different cases).
+same case on both sides; some on one side only (as when two people work on different cases);
+about one in eight of the others is contested: both sides also change the client's phone.
 Each pair is merged three ways and judged:
 
 - a true conflict is expected when both sides changed the same field to different values, or
@@ -407,6 +408,8 @@ def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
         case_id = rng.choice(candidates)
         base_text = (base_dir / f"{case_id}.yaml").read_text()
         one_side = rng.random() < 0.15
+        # Some pairs are contested: both people change the client's phone, each to their own.
+        contested = not one_side and rng.random() < 0.12
         plan: dict[str, list[tuple[str, int, str]]] = {}
         for side, folder in (("ours", ours_dir), ("theirs", theirs_dir)):
             (folder / f"{case_id}.yaml").write_text(base_text)
@@ -415,6 +418,10 @@ def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
                  (TODAY - dt.timedelta(days=rng.randint(0, 20))).isoformat())
                 for _ in range(rng.randint(1, 4))
             ]  # fmt: skip
+            if contested:
+                writes.insert(
+                    rng.randrange(len(writes) + 1), (HAND_EDIT, rng.randrange(10**9), AS_OF)
+                )
             plan[side] = [w for w in writes if apply(folder, case_id, *w)]
         ours_text = (ours_dir / f"{case_id}.yaml").read_text()
         theirs_text = (theirs_dir / f"{case_id}.yaml").read_text()
