@@ -401,3 +401,15 @@ def test_a_week_of_three_people_syncing_never_shows_a_conflict_marker(team: Team
     assert len(team.ana("list", "--format", "ids").stdout.split()) == 4
     for person in people.values():
         assert person("check").stdout == ""
+
+
+def test_a_push_the_remote_refuses_says_why_and_keeps_the_work(team: Team) -> None:
+    hook = team.remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    contact(team.ben, team.case, "Ben's call")
+    result = team.ben("sync", ok=False)
+    assert result.exit_code == ExitStatus.REMOTE
+    assert "origin refused the push (pre-receive hook declined)" in result.stderr
+    assert "Your work is committed here" in result.stderr
+    assert git(team.ben.data_dir, "status", "--porcelain") == ""

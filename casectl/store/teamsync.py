@@ -220,16 +220,19 @@ def sync(
                 args.insert(1, "--set-upstream")
             code, out, err = _try(root, *args)
             if code != 0:
-                rejected = "rejected" in out or "rejected" in err or "fetch first" in err
-                if rejected:
+                said = out + err
+                if "non-fast-forward" in said or "fetch first" in said:
                     raise RemoteError(
-                        f"{remote} refused the push: someone pushed while this sync ran "
-                        f"({_first_line(out + err)}). Your work is committed here; run "
-                        "`casectl sync` again to merge theirs and send yours."
+                        f"{remote} refused the push because someone pushed while this sync ran. "
+                        "Your work is committed here; run `casectl sync` again to merge theirs "
+                        "and send yours."
                     )
+                reason = re.search(r"\[remote rejected\][^(]*\((.*)\)", said)
                 raise RemoteError(
-                    f"cannot push to {remote}: {_first_line(err or out)}. Your work is "
-                    "committed here; run `casectl sync` again when the remote can be reached."
+                    f"{remote} refused the push"
+                    + (f" ({reason.group(1)})" if reason else f": {_first_line(said)}")
+                    + ". Your work is committed here; ask whoever keeps the shared repository "
+                    "(a protected branch, your access), then run `casectl sync` again."
                 )
     report.seconds["push"] = time.perf_counter() - clock
     return report
