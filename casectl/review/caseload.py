@@ -142,14 +142,21 @@ def read_caseload(root: Path, *, today: dt.date, use_index: bool = True) -> Case
 
 
 def _merge_conflicts(root: Path, names: Sequence[str]) -> list[tuple[str, int]]:
-    """The invalid files that hold git conflict markers, each with the first marker's line."""
+    """The invalid files that hold git conflict markers, each with the first marker's line.
+
+    Read through the store, which refuses pipes, devices, links out of the folder and files
+    too large to be a case: an invalid file may be any of those.
+    """
+    from casectl.errors import CasectlError
+    from casectl.store.store import CaseStore
     from casectl.store.yamlio import CONFLICT_MARKER
 
+    store = CaseStore(root)
     found: list[tuple[str, int]] = []
     for name in names:
         try:
-            text = (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = store.read_bytes(root / name).decode("utf-8", errors="replace")
+        except (CasectlError, OSError):
             continue
         marker = CONFLICT_MARKER.search(text)
         if marker is not None:

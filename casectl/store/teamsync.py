@@ -278,10 +278,11 @@ def _merge(root: Path, upstream: str, report: SyncReport, who: str) -> None:
             "commit or put aside the files it names, then run `casectl sync` again."
         )
     where: list[str] = []
+    store = CaseStore(root)
     for name in conflicted:
         try:
-            text = (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = store.read_bytes(root / name).decode("utf-8", errors="replace")
+        except (CasectlError, OSError):
             text = ""
         lines = conflict_lines(text)
         where.append(f"{root / name}:{lines[0]}" if lines else str(root / name))
