@@ -16,7 +16,7 @@ git_commands = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-app.add_typer(git_commands)
+app.add_typer(git_commands, name="git")
 
 
 @git_commands.command("setup")

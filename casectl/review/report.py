@@ -28,7 +28,8 @@ JSON fields (a contract pinned by tests/test_report.py: new fields are added, no
   `contacts` (in the period), `days_overdue` (its most overdue item; null when not active),
   `open_referrals`, `days_screening_to_plan`, `gas_t_score`, `manager`
 - `by_manager`: per case manager, `active`, `high_risk`, `overdue_cases`, `overdue_items`,
-  `contacts` (in the period): who carries what in a team's shared folder
+  `contacts` (in the period): who carries what in a team's shared folder (null, and each
+  case's `manager` null, when de-identified)
 
 De-identified (`pseudonyms` given): case ids become pseudonyms, ages of 90 and over are shown as
 90 (HIPAA Safe Harbor groups them), and closing reasons appear only as categories. No row holds
@@ -267,7 +268,7 @@ def build_report(
                 "open_referrals": sum(1 for s, _ in referrals if s not in CLOSED_REFERRAL),
                 "days_screening_to_plan": _screening_to_plan(case),
                 "gas_t_score": t_score,
-                "manager": case.case_manager,
+                "manager": None if pseudonyms else case.case_manager,
             }
         )
     if pseudonyms:
@@ -326,7 +327,10 @@ def build_report(
             "by_mode": dict(sorted(modes.items())),
         },
         "cases": rows,
-        "by_manager": {name: managers[name] for name in sorted(managers, key=str.lower)},
+        # Staff names stay out of a de-identified report too: it is for sharing outside the team.
+        "by_manager": None
+        if pseudonyms
+        else {name: managers[name] for name in sorted(managers, key=str.lower)},
     }
 
 
@@ -399,7 +403,7 @@ def summary_rows(report: dict[str, Any]) -> list[dict[str, str]]:
             f"{m['active']} active, {m['high_risk']} high risk, {m['overdue_cases']} overdue "
             f"({m['overdue_items']} items), {m['contacts']} contacts",
         )
-        for name, m in report["by_manager"].items()
+        for name, m in (report["by_manager"] or {}).items()
     ]
     return [{"section": a, "measure": b, "value": _show(v)} for a, b, v in lines]
 

@@ -72,9 +72,15 @@ def _person(case: Case, rng: random.Random) -> str:
     return rng.choice(sorted(case.people()))
 
 
+# The case as it was before either side wrote: writes that name a goal, referral or appointment
+# pick one that existed then, so that replaying them on the base names the same record.
+BASE: dict[str, Case] = {}
+
+
 def _goals(case: Case) -> list[str]:
     plan = case.current_plan
-    return [g.id for g in plan.goals] if plan else []
+    base = BASE[case.id].goal_ids()
+    return [g.id for g in plan.goals if g.id in base] if plan else []
 
 
 def op_follow_up(case: Case, rng: random.Random, day: str) -> list[str] | None:
@@ -109,7 +115,10 @@ def op_referral_update(case: Case, rng: random.Random, day: str) -> list[str] | 
 
 
 def op_appointment_update(case: Case, rng: random.Random, day: str) -> list[str] | None:
-    booked = [aid for aid, (_, s) in case.appointments().items() if s == "scheduled"]
+    base = BASE[case.id].appointments()
+    booked = [
+        aid for aid, (_, s) in case.appointments().items() if s == "scheduled" and aid in base
+    ]
     if not booked:
         return None
     return ["implement", case.id, "--appointment-update", f"{rng.choice(booked)}=cancelled",
@@ -216,13 +225,11 @@ WEIGHTS = {
 WEIGHTS[HAND_EDIT] = 1
 
 
-def apply(folder: Path, case_id: str, kind: str, seed: int, day: str) -> bool:
-    """One write on the case in `folder`, chosen from the case as it now is; True if it landed."""
-    return write(folder, case_id, kind, seed, day) == 0
-
-
-def write(folder: Path, case_id: str, kind: str, seed: int, day: str) -> int:
-    """One write; its exit status (-1 when the case offers nothing for this kind of write)."""
+def write(
+    folder: Path, case_id: str, kind: str, seed: int, day: str, given: list[str] | None = None
+) -> tuple[int, list[str] | None]:
+    """One write on the case in `folder`, chosen from the case as it now is (or the arguments
+    `given`); its exit status (-1 when the case offers nothing for it) and its arguments."""
     from casectl.store import CaseStore
 
     rng = random.Random(seed)
@@ -234,12 +241,11 @@ def write(folder: Path, case_id: str, kind: str, seed: int, day: str) -> int:
         contact = doc.tree["client"].setdefault("contact", {})
         contact["phone"] = phone
         path.write_text(doc.dumps())
-        return 0
-    case = CaseStore(folder).load(case_id).case
-    args = OPS[kind](case, rng, day)
+        return 0, None
+    args = given or OPS[kind](CaseStore(folder).load(case_id).case, rng, day)
     if args is None:
-        return -1
-    return casectl(folder, *args)[0]
+        return -1, None
+    return casectl(folder, *args)[0], args
 
 
 # --- judging a merge ---
@@ -407,10 +413,11 @@ def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
     while len(out) < pairs:
         case_id = rng.choice(candidates)
         base_text = (base_dir / f"{case_id}.yaml").read_text()
+        BASE[case_id] = CaseStore(base_dir).load(case_id).case
         one_side = rng.random() < 0.15
         # Some pairs are contested: both people change the client's phone, each to their own.
         contested = not one_side and rng.random() < 0.12
-        plan: dict[str, list[tuple[str, int, str]]] = {}
+        plan: dict[str, list[tuple[str, int, str, list[str] | None]]] = {}
         for side, folder in (("ours", ours_dir), ("theirs", theirs_dir)):
             (folder / f"{case_id}.yaml").write_text(base_text)
             writes = [] if one_side and side == "theirs" else [
@@ -422,7 +429,11 @@ def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
                 writes.insert(
                     rng.randrange(len(writes) + 1), (HAND_EDIT, rng.randrange(10**9), AS_OF)
                 )
-            plan[side] = [w for w in writes if apply(folder, case_id, *w)]
+            plan[side] = []
+            for w in writes:
+                code, args = write(folder, case_id, *w)
+                if code == 0:
+                    plan[side].append((*w, args))
         ours_text = (ours_dir / f"{case_id}.yaml").read_text()
         theirs_text = (theirs_dir / f"{case_id}.yaml").read_text()
         if ours_text == base_text and theirs_text == base_text:
@@ -434,7 +445,9 @@ def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
         # the merged file is valid and says what each person did.
         (replay_dir / f"{case_id}.yaml").write_text(base_text)
         refused = any(
-            write(replay_dir, case_id, *w) == ExitStatus.INVALID
+            # A plan revision numbers its new goal from the case it is written to.
+            write(replay_dir, case_id, *w[:3], None if w[0] == "plan" else w[3])[0]
+            == ExitStatus.INVALID
             for w in _interleaved(list(plan["ours"]), list(plan["theirs"]))
         )
         out.append(
@@ -489,6 +502,7 @@ def judge(pairs: list[dict[str, Any]], work: Path) -> dict[str, Counter[str]]:
 def sync_timing(cases: int, work: Path) -> dict[str, float]:
     """`casectl sync` of a team folder of `cases` cases where the other side changed 100."""
     exe = [sys.executable, "-m", "casectl"]
+    work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "GIT_CONFIG_GLOBAL": str(work / "gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"}
     (work / "gitconfig").write_text(
         "[init]\n\tdefaultBranch = main\n[user]\n\tname = Bench\n\temail = b@example.org\n"
