@@ -11,9 +11,10 @@ same case on both sides; some on one side only (as when two people work on diffe
 about one in eight of the others is contested: both sides also change the client's phone.
 Each pair is merged three ways and judged:
 
-- a true conflict is expected when both sides changed the same field to different values, or
-  when replaying both sides' writes in date order on the base is refused (the same family
-  handle for two people, a referral completed on one side and declined on the other);
+- a true conflict is expected when both sides changed the same field to different values, added
+  the same family or care-team handle for two different people, or updated one referral so
+  that its updates in date order are no possible history (declined on the 17th, accepted on
+  the 20th); judged from the three files, without casectl's merge;
 - a merge is clean when the method reports no conflict; clean and valid when the result also
   passes `casectl check` (every rule a write obeys);
 - a merge is wrong when it reports no conflict but a record is lost or duplicated, a reference
@@ -49,7 +50,7 @@ os.environ.setdefault("CASECTL_USER", "Bench Manager")
 from typer.testing import CliRunner  # noqa: E402
 
 from casectl.cli.app import app  # noqa: E402
-from casectl.errors import CasectlError, ExitStatus  # noqa: E402
+from casectl.errors import CasectlError  # noqa: E402
 from casectl.models.case import Case  # noqa: E402
 from casectl.models.validation import CaseInvalid, validate_case  # noqa: E402
 from casectl.store import idspace, yamlio  # noqa: E402
@@ -73,7 +74,7 @@ def _person(case: Case, rng: random.Random) -> str:
 
 
 # The case as it was before either side wrote: writes that name a goal, referral or appointment
-# pick one that existed then, so that replaying them on the base names the same record.
+# pick one that existed then, as a colleague's writes would.
 BASE: dict[str, Case] = {}
 
 
@@ -375,17 +376,70 @@ def git_merge(base: str, ours: str, theirs: str, work: Path, *, union: bool) -> 
 # --- the corpus ---
 
 
-def _interleaved(mine: list[Any], other: list[Any]) -> list[Any]:
-    out: list[Any] = []
+def _new(data: dict[str, Any], base: dict[str, Any], section: str) -> list[Any]:
+    return list(data.get(section, []))[len(base.get(section, [])) :]
+
+
+def _status_disagreement(b: dict[str, Any], o: dict[str, Any], t: dict[str, Any]) -> bool:
+    """Both sides updated one referral and the updates, in date order (each side's own order
+    kept), are not a possible history: completed on the 3rd, accepted on the 5th."""
+    from casectl.models.vocab import CLOSED_REFERRAL, REFERRAL_ORDER
+
+    def updates(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+        return [
+            (str(r["date"]), u["referral"], u["status"])
+            for r in _new(data, b, "coordination")
+            for u in r.get("referral_updates", [])
+        ]
+
+    mine, other = updates(o), updates(t)
+    both = {ref for _, ref, _ in mine} & {ref for _, ref, _ in other}
+    if not both:
+        return False
+    merged: list[tuple[str, str, str]] = []
     while mine and other:
-        out.append(other.pop(0) if other[0][2] < mine[0][2] else mine.pop(0))
-    return out + mine + other
+        merged.append(other.pop(0) if other[0][0] < mine[0][0] else mine.pop(0))
+    merged += mine + other
+    case = validate_case(b, today=TODAY)
+    for ref in both:
+        status = case.referrals()[ref][1] if ref in case.referrals() else "sent"
+        for _, _, new in (u for u in merged if u[1] == ref):
+            if status in CLOSED_REFERRAL:
+                return True
+            if (
+                new in REFERRAL_ORDER
+                and status in REFERRAL_ORDER
+                and REFERRAL_ORDER[new] < REFERRAL_ORDER[status]
+            ):
+                return True
+            status = new
+    return False
+
+
+def _one_handle_two_people(b: dict[str, Any], o: dict[str, Any], t: dict[str, Any]) -> bool:
+    """The same family or care-team handle added on both sides for different people."""
+    for section in ("family", "care_team"):
+        mine = {m["id"]: m for m in _new(o, b, section)}
+        other = {m["id"]: m for m in _new(t, b, section)}
+        if any(mine[k] != other[k] for k in set(mine) & set(other)):
+            return True
+    return False
+
+
+def true_conflict(base: str, ours: str, theirs: str) -> bool:
+    """Whether two people really disagree, by the three rules of the README, judged here
+    from the three files without casectl's merge: the same field changed differently; one
+    handle for two people; one referral given an impossible history."""
+    b, o, t = _plain(base), _plain(ours), _plain(theirs)
+    return (
+        field_conflict(base, ours, theirs)
+        or _one_handle_two_people(b, o, t)
+        or _status_disagreement(b, o, t)
+    )
 
 
 def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
-    base_dir, ours_dir, theirs_dir, replay_dir = (
-        work / n for n in ("base", "ours", "theirs", "replay")
-    )
+    base_dir, ours_dir, theirs_dir = (work / n for n in ("base", "ours", "theirs"))
     code, _ = casectl(
         base_dir,
         "demo",
@@ -399,7 +453,7 @@ def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
         AS_OF,
     )
     assert code == 0
-    for folder in (ours_dir, theirs_dir, replay_dir):
+    for folder in (ours_dir, theirs_dir):
         casectl(folder, "init")
     from casectl.store import CaseStore
 
@@ -438,18 +492,6 @@ def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
         theirs_text = (theirs_dir / f"{case_id}.yaml").read_text()
         if ours_text == base_text and theirs_text == base_text:
             continue
-        # Replay both sides' writes on the base, each side in its own order, the two interleaved
-        # by date: a write refused as invalid (exit 5: a referral already completed, one
-        # handle for two people) means the two sides disagree about the data itself. A write
-        # refused for the order of steps (exit 6: a plan on a case closed meanwhile) does not:
-        # the merged file is valid and says what each person did.
-        (replay_dir / f"{case_id}.yaml").write_text(base_text)
-        refused = any(
-            # A plan revision numbers its new goal from the case it is written to.
-            write(replay_dir, case_id, *w[:3], None if w[0] == "plan" else w[3])[0]
-            == ExitStatus.INVALID
-            for w in _interleaved(list(plan["ours"]), list(plan["theirs"]))
-        )
         out.append(
             {
                 "case": case_id,
@@ -458,7 +500,7 @@ def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
                 "theirs": theirs_text,
                 "writes": [w[0] for w in plan["ours"] + plan["theirs"]],
                 "same_case": not one_side,
-                "true_conflict": refused or field_conflict(base_text, ours_text, theirs_text),
+                "true_conflict": true_conflict(base_text, ours_text, theirs_text),
             }
         )
     return out
