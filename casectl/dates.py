@@ -91,3 +91,69 @@ def completed_years(born: dt.date, on: dt.date) -> int:
     if (on.month, on.day) < (born.month, born.day):
         years -= 1
     return years
+
+
+# How often an intervention recurs, in the words a plan uses. Only periods of a week or more are
+# tracked as dated worklist items: a daily or twice-weekly routine is the family's or a
+# provider's to keep, and listing it every day would bury what needs the case manager.
+_EVERY = re.compile(r"^(?:every|each)\s+(\d{1,3}|other)\s+(day|week|month|year)s?$")
+_WORD_PERIODS: dict[str, tuple[int, int]] = {  # (months, days)
+    "weekly": (0, 7),
+    "once a week": (0, 7),
+    "once weekly": (0, 7),
+    "every week": (0, 7),
+    "fortnightly": (0, 14),
+    "biweekly": (0, 14),
+    "twice monthly": (0, 15),
+    "twice a month": (0, 15),
+    "semimonthly": (0, 15),
+    "monthly": (1, 0),
+    "once a month": (1, 0),
+    "every month": (1, 0),
+    "quarterly": (3, 0),
+    "twice yearly": (6, 0),
+    "twice a year": (6, 0),
+    "yearly": (12, 0),
+    "annually": (12, 0),
+    "annual": (12, 0),
+    "every year": (12, 0),
+}
+MIN_TRACKED_DAYS = 7
+
+
+def recurrence(frequency: str | None) -> tuple[int, int] | None:
+    """The period of a frequency such as `weekly`, `every 2 weeks`, `monthly`, `3m`, as
+    (months, days); None for a routine more often than weekly or words casectl cannot read."""
+    if not frequency:
+        return None
+    text = " ".join(frequency.strip().lower().split())
+    period = _WORD_PERIODS.get(text)
+    if period is None:
+        match = _EVERY.match(text) or _RELATIVE.match(text)
+        if match is None or match.group(1) in ("-", "+"):
+            return None
+        if match.re is _EVERY:
+            count = 2 if match.group(1) == "other" else int(match.group(1))
+            unit = match.group(2)[0]
+        else:
+            count, unit = int(match.group(2)), match.group(3)
+        if count < 1:
+            return None
+        period = {
+            "d": (0, count),
+            "w": (0, 7 * count),
+            "m": (count, 0),
+            "y": (12 * count, 0),
+        }[unit]
+    months, days = period
+    return period if months or days >= MIN_TRACKED_DAYS else None
+
+
+def after(day: dt.date, period: tuple[int, int]) -> dt.date:
+    """`day` plus a (months, days) period."""
+    months, days = period
+    return (
+        add_months(day, months) + dt.timedelta(days=days)
+        if months
+        else day + dt.timedelta(days=days)
+    )

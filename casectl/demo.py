@@ -29,7 +29,6 @@ from casectl.models.records import (
     Evaluation,
     FollowUp,
     InstrumentRecord,
-    RiskAssessment,
     RiskOverride,
     Screening,
 )
@@ -214,6 +213,18 @@ def _instrument(rng: random.Random, name: str) -> InstrumentRecord:
     return to_record(score_answers(name, _answers(rng, name)))
 
 
+def _fits(name: str, born: dt.date, day: dt.date) -> bool:
+    """True when the instrument is validated for the client's age on `day`."""
+    from casectl.clinical.instruments import InstrumentAgeError, check_instrument_age
+
+    months = (day.year - born.year) * 12 + day.month - born.month - (day.day < born.day)
+    try:
+        check_instrument_age(name, months / 12)
+    except InstrumentAgeError:
+        return False
+    return True
+
+
 def _vitals(rng: random.Random, age: int) -> dict[str, Any]:
     if age == 0:
         height = 62.0
@@ -296,6 +307,7 @@ class _CaseMaker:
         )
         self.age = age
         born = self.opened - dt.timedelta(days=age * 365 + rng.randint(20, 340))
+        self.born = born
         client = Client.model_validate(
             {
                 "name": f"{_pick(rng, people.children)} {surname}",
@@ -400,7 +412,9 @@ class _CaseMaker:
                     "medical": f"{len(self.conditions)} chronic condition(s)",
                     "living": _pick(rng, ("stable housing", "shared housing", "temporary housing")),
                 },
-                instruments=[_instrument(rng, name) for name in tools],
+                instruments=[
+                    _instrument(rng, name) for name in tools if _fits(name, case.client.dob, day)
+                ],
                 eligible=eligible,
                 eligibility_reason=(
                     "complex needs across services" if eligible else "needs met by primary care"
@@ -470,7 +484,9 @@ class _CaseMaker:
                         rng, (("none", 45), ("mild", 35), ("moderate", 15), ("severe", 5))
                     )
                 },
-                instruments=[_instrument(rng, name) for name in tools],
+                instruments=[
+                    _instrument(rng, name) for name in tools if _fits(name, self.born, day)
+                ],
             )
         )
 
@@ -485,19 +501,14 @@ class _CaseMaker:
         return case
 
     def _risk_record(self, case: Case) -> Case:
-        from casectl.clinical.risk import assess_risk
+        from casectl.stages.risk import risk
 
         day = self.clock.step(self.rng, 0, 3)
-        record: RiskAssessment = assess_risk(case, self.config, on=day, recorded_by=self.manager)
-        if record.level != "high" and self.rng.random() < 0.06:
-            record = record.model_copy(
-                update={
-                    "override": RiskOverride(
-                        level="high", reason="clinician concern after a home visit"
-                    )
-                }
-            )
-        return case.model_copy(update={"risk_assessments": [*case.risk_assessments, record]})
+        step = risk(case, self.config, on=day, by=self.manager)
+        if step.record.level != "high" and self.rng.random() < 0.06:
+            concern = RiskOverride(level="high", reason="clinician concern after a home visit")
+            step = risk(case, self.config, on=day, by=self.manager, override=concern)
+        return step.case
 
     def _plan(self, case: Case) -> Case:
         from casectl.stages import records
@@ -597,7 +608,7 @@ class _CaseMaker:
         rng = self.rng
         referred = self.conditions[: rng.randint(1, len(self.conditions))]
         booked = self.conditions[: rng.randint(1, len(self.conditions))]
-        refs, appts = len(case.referrals()), len(case.appointments())
+        refs, appts = len(case.referral_ids()), len(case.appointment_ids())
         resource = _pick(rng, RESOURCES)
         return Coordination.model_validate(
             _set(
@@ -650,7 +661,7 @@ class _CaseMaker:
         )
         referral_updates = [
             {"referral": ref.id, "status": _weighted(rng, answers)}
-            for ref, status, _ in case.referrals().values()
+            for ref, status, *_ in case.referral_history().values()
             if status == "sent" and (settle or rng.random() < 0.85)
         ]
         appointment_updates = [
@@ -658,7 +669,7 @@ class _CaseMaker:
                 "appointment": appt.id,
                 "status": _weighted(rng, (("attended", 75), ("missed", 20), ("cancelled", 5))),
             }
-            for appt, status in case.appointments().values()
+            for appt, status, *_ in case.appointment_history().values()
             if status == "scheduled" and appt.date <= day and (settle or rng.random() < 0.92)
         ]
         if not referral_updates and not appointment_updates:

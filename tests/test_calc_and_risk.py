@@ -99,22 +99,65 @@ def test_calc_growth_fields_and_the_published_median() -> None:
         "weight_percentile",
     ):
         assert field in data
-    result = runner.invoke(
+
+
+def test_calc_growth_under_two_uses_the_who_standards() -> None:
+    # WHO 2006 expanded tables, girls, day 548 (18 months): weight-for-age median 10.232 kg,
+    # length-for-age median 80.712 cm; 548 days is 18.0 months of 30.4375 days.
+    data = calc(
+        "growth",
+        "--age-months",
+        "18.004",
+        "--sex",
+        "female",
+        "--height-cm",
+        "80.712",
+        "--weight-kg",
+        "10.232",
+    )
+    assert data["standard"] == "WHO 2006" and data["corrected"] is False
+    assert data["weight_for_age_z"] == 0.0 and data["length_for_age_z"] == 0.0
+    assert data["weight_for_age_category"] == "normal"
+    assert list(data) == [
+        "standard",
+        "age_months",
+        "chronological_age_months",
+        "corrected",
+        "weight_for_age_z",
+        "weight_for_age_percentile",
+        "weight_for_age_category",
+        "length_for_age_z",
+        "length_for_age_percentile",
+        "length_for_age_category",
+        "weight_for_length_z",
+        "weight_for_length_percentile",
+        "weight_for_length_category",
+    ]
+
+
+def test_calc_growth_takes_one_age_and_refuses_before_term_equivalent_age() -> None:
+    both = runner.invoke(
+        app,
+        ["calc", "growth", "--age", "1", "--age-months", "12", "--sex", "male", "--weight-kg", "9"],
+    )
+    assert both.exit_code == ExitStatus.INVALID and "one of them" in both.stderr
+    # Born at 28 weeks, 6 weeks old: 12 weeks early, so 6 weeks before term-equivalent age.
+    early = runner.invoke(
         app,
         [
             "calc",
             "growth",
-            "--age",
-            "1.5",
+            "--age-months",
+            "1.38",
             "--sex",
-            "female",
-            "--height-cm",
-            "80",
+            "male",
             "--weight-kg",
-            "11",
+            "1.9",
+            "--gestational-age",
+            "28",
         ],
     )
-    assert result.exit_code == ExitStatus.INVALID and "WHO" in result.stderr
+    assert early.exit_code == ExitStatus.INVALID and "preterm growth chart" in early.stderr
 
 
 @pytest.mark.parametrize(
@@ -145,7 +188,7 @@ def test_calc_score_unknown_instrument() -> None:
 def test_an_instrument_is_given_item_by_item_on_a_terminal(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    case = open_case(cli)
+    case = open_case(cli, dob="2012-01-10")  # 14: the PHQ-9 is validated from 12
     monkeypatch.setattr("casectl.cli.common.stdin_is_tty", lambda: True)
     # nine PHQ-9 items (one wrong try first), then the unscored difficulty question left blank
     answers = "7\n1\n1\n1\n1\n1\n0\n0\n0\n0\n\n"
@@ -223,7 +266,7 @@ def test_points_and_thresholds_come_from_the_config(cli: Cli) -> None:
     config = cli.data_dir / "config.toml"
     config.write_text(
         config.read_text()
-        .replace('rules_version = "casectl-risk-1"', 'rules_version = "team-2027"')
+        .replace('rules_version = "casectl-risk-2"', 'rules_version = "team-2027"')
         .replace("moderate_at = 4", "moderate_at = 5")
     )
     record = _risk(cli, case)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from casectl.errors import ExitStatus
-from casectl.state import LIST_FIELDS
+from casectl.review.caseload import LIST_FIELDS
 from tests.conftest import Cli, open_case
 
 
@@ -120,8 +120,36 @@ def test_show_json_has_the_case_and_derived_fields(cli: Cli, planned: str) -> No
         "risk": data["risk_assessments"][-1]["level"],
         "next_review": "2026-10-15",
         "days_overdue": 41,
+        "last_contact": None,
         "open_referrals": [],
         "goal_progress": {},
+        "goals": [
+            {
+                "id": "g1",
+                "status": "not-started",
+                "since": "2026-09-15",
+                "progress": None,
+                "progress_on": None,
+                "target_date": "2027-05-31",
+                "reason": None,
+            }
+        ],
+        # "every=monthly" from the plan of 2026-09-15: first due a month later.
+        "interventions": [
+            {
+                "id": "i1",
+                "status": "planned",
+                "since": "2026-09-15",
+                "next_due": "2026-10-15",
+                "last_done": None,
+                "times_done": 0,
+                "recurring": True,
+            }
+        ],
+        "referrals": [],
+        "appointments": [],
+        "safety_flags": [],
+        "consents": [],
     }
 
 

@@ -120,7 +120,7 @@ def test_the_plan_says_what_the_family_needs_to_know(cli: Cli) -> None:
     assert "Made together with Rosa Santos on September 15, 2026." in plan
     assert "**No ED visits**" in plan
     assert "**What success looks like:** 0, by May 31, 2027" in plan
-    assert "**Where we are now:** not started yet; latest news: getting better" in plan
+    assert "**Where we are now:** in progress; latest news: getting better" in plan
     assert "**Who:** Dr. Ana Ruiz (primary care)" in plan and "**When:** monthly" in plan
     assert "**Wednesday, December 9, 2026**: Asthma follow-up" in plan
     assert "**With:** Dr. Ana Ruiz (primary care)" in plan

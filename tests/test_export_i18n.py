@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gettext
 import io
 import string
 from pathlib import Path
@@ -24,6 +25,7 @@ from casectl.models.vocab import (
 )
 from casectl.share import familyplan
 from casectl.share.i18n import catalog_languages, family_language, load_language
+from tests.conftest import Cli, open_case
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "casectl" / "locale"
@@ -67,13 +69,57 @@ def test_each_catalog_translates_every_message_and_keeps_its_placeholders(po: Pa
 
 @pytest.mark.parametrize("po", CATALOGS, ids=lambda p: p.parts[-3])
 def test_each_compiled_catalog_is_the_po_file_compiled(po: Path) -> None:
+    # Compared by what the catalogs say, not byte for byte: the compiler stamps its own version
+    # into the header ("Generated-By: Babel 2.19.0"), which differs with the installed Babel.
     with po.open("rb") as handle:
         catalog = read_po(handle)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
-    assert po.with_suffix(".mo").read_bytes() == compiled.getvalue(), (
+    compiled.seek(0)
+    fresh = gettext.GNUTranslations(compiled)
+    with po.with_suffix(".mo").open("rb") as handle:
+        shipped = gettext.GNUTranslations(handle)
+
+    def messages(t: gettext.GNUTranslations) -> dict[object, str]:
+        return {k: v for k, v in t._catalog.items() if k != ""}  # type: ignore[attr-defined]
+
+    assert messages(shipped) == messages(fresh), (
         f"{po.with_suffix('.mo')} is stale; run `pybabel compile -d casectl/locale -D casectl`"
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "tag", "catalog"),
+    [
+        ("es", "es", "es"),
+        ("ES", "es", "es"),
+        ("es-MX", "es-MX", "es"),
+        ("es_mx", "es-MX", "es"),
+        ("ES-mx", "es-MX", "es"),
+        ("spa", "es", "es"),  # ISO 639-2/3
+        ("eng", "en", "en"),
+        ("EN-gb", "en-GB", "en"),
+    ],
+)
+def test_lang_takes_any_case_and_form_of_a_tag(given: str, tag: str, catalog: str) -> None:
+    language, note = load_language(given)
+    assert (language.tag, language.catalog, note) == (tag, catalog, None)
+
+
+def test_lang_says_on_stderr_which_catalog_it_used(cli: Cli) -> None:
+    case = open_case(cli)
+    result = cli("export", case, "--lang", "SPA")
+    assert result.stdout.startswith("# Plan de cuidado de Mia Santos")
+    assert (
+        "casectl: note: --lang SPA: the care plan is in Spanish (es), from the es catalog."
+        in result.stderr
+    )
+    mexican = cli("export", case, "--lang", "es_mx")
+    assert "Spanish (Mexico) (es-MX), from the es catalog" in mexican.stderr
+    english = cli("export", case, "--lang", "EN")
+    assert "English (en), casectl's own text" in english.stderr
+    assert "Plan de cuidado" not in english.stdout
+    assert cli("export", case, "--lang", "vie").stderr.count("no Vietnamese (vi) translation") == 1
 
 
 @pytest.mark.parametrize(

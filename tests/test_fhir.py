@@ -177,7 +177,8 @@ def test_the_resources_carry_the_case_in_fhir_terms(planned: Case) -> None:
     kinds = [a["detail"].get("kind") for a in plan["activity"]]
     assert kinds == [None, "Appointment"]
     (goal,) = _resources(bundle, "Goal")
-    assert goal["lifecycleStatus"] == "accepted"
+    # Progress "improving" at a contact puts the goal in progress: active, and improving.
+    assert goal["lifecycleStatus"] == "active"
     assert goal["achievementStatus"]["coding"][0]["code"] == "improving"
     assert goal["target"][0]["dueDate"] == "2027-05-31"
     (referral,) = _resources(bundle, "ServiceRequest")
@@ -561,3 +562,151 @@ def test_export_refuses_options_that_do_not_go_together(
 ) -> None:
     result = cli("export", *args, ok=False)
     assert result.exit_code == ExitStatus.INVALID and message in result.stderr
+
+
+# --- what the export tells other systems truthfully ---
+
+
+def _family_codes(bundle: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        r["name"][0]["text"]: [
+            c["code"] for rel in r["relationship"] for c in rel.get("coding", [])
+        ]
+        for r in _resources(bundle, "RelatedPerson")
+    }
+
+
+def test_legal_guardians_foster_and_adoptive_parents_carry_their_role_codes(cli: Cli) -> None:
+    case_id = planned_case(cli)
+    for handle, name, relationship, guardian in (
+        ("gran", "Ana Santos", "Maternal grandmother", True),
+        ("foster", "Lena Ortiz", "foster-mother", False),
+        ("adoptive", "Tom Ortiz", "Adoptive father", True),
+        ("court", "Pat Reyes", "Legal guardian", True),
+        ("friend", "Sam Lee", "family friend", False),
+    ):
+        args = ["--id", handle, "--name", name, "--relationship", relationship]
+        cli("family", case_id, *args, *(["--guardian"] if guardian else []))
+    case = CaseStore(cli.data_dir, today=TODAY).load(case_id).case
+    codes = _family_codes(case_to_bundle(case, today=TODAY))
+    assert codes == {
+        "Rosa Santos": ["MTH", "GUARD"],
+        "Ana Santos": ["MGRMTH", "GUARD"],
+        "Lena Ortiz": ["MTHFOST"],
+        "Tom Ortiz": ["ADOPTF", "GUARD"],
+        "Pat Reyes": ["GUARD"],
+        "Sam Lee": [],
+    }
+    guardian = next(
+        r
+        for r in _resources(case_to_bundle(case, today=TODAY), "RelatedPerson")
+        if r["name"][0]["text"] == "Rosa Santos"
+    )
+    assert guardian["relationship"][1] == {"coding": [fhir.GUARDIAN]}
+    assert fhir.GUARDIAN["system"] == "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+
+
+def test_one_condition_per_diagnosis_across_reassessments(cli: Cli) -> None:
+    case_id = planned_case(cli)  # assessed 2026-09-10: asthma J45.40
+    cli(
+        "assess",
+        case_id,
+        "--health-status",
+        "better",
+        "--diagnosis",
+        "moderate persistent  ASTHMA",  # the same diagnosis, written without its code
+        "--diagnosis",
+        "Eczema; icd10=L30.9",
+        "--social-need",
+        "housing",
+        "--date",
+        "2026-10-10",
+    )
+    cli(
+        "assess",
+        case_id,
+        "--health-status",
+        "stable",
+        "--diagnosis",
+        "Asthma, moderate persistent; icd10=J45.40",
+        "--social-need",
+        "housing",
+        "--date",
+        "2026-11-10",
+    )
+    case = CaseStore(cli.data_dir, today=TODAY).load(case_id).case
+    bundle = case_to_bundle(case, today=TODAY)
+    conditions = {c["code"]["text"]: c for c in _resources(bundle, "Condition")}
+    assert set(conditions) == {"Asthma, moderate persistent", "Eczema", "housing"}
+    asthma = conditions["Asthma, moderate persistent"]
+    assert asthma["recordedDate"] == "2026-09-10"  # first recorded; the latest wording
+    assert asthma["code"]["coding"] == [{"system": fhir.ICD10CM, "code": "J45.40"}]
+    assert asthma["clinicalStatus"]["coding"][0]["code"] == "active"
+    eczema = conditions["Eczema"]
+    assert eczema["recordedDate"] == "2026-10-10"
+    assert eczema["clinicalStatus"]["coding"][0]["code"] == "inactive"  # not restated since
+    assert conditions["housing"]["recordedDate"] == "2026-10-10"
+    impressions = [
+        r
+        for r in _resources(bundle, "ClinicalImpression")
+        if r["code"]["coding"][0]["code"] == "assess"
+    ]
+    url = {r["id"]: e["fullUrl"] for e in bundle["entry"] for r in [e["resource"]]}
+    assert [len(i["problem"]) for i in impressions] == [1, 3, 2]
+    assert impressions[1]["problem"][0]["reference"] == url[asthma["id"]]
+    assert dump_case(bundle_to_case(_through_json(bundle), today=TODAY)) == dump_case(case)
+
+
+def test_the_case_id_is_a_patient_identifier_in_the_folders_own_system(cli: Cli) -> None:
+    case_id = planned_case(cli)
+    (patient,) = _resources(json.loads(cli("export", case_id, "-f", "fhir").stdout), "Patient")
+    assert patient["identifier"] == [{"system": "urn:casectl:case-id", "value": case_id}]
+    config = cli.data_dir / "config.toml"
+    config.write_text(
+        config.read_text().replace(
+            'identifier_system = "urn:casectl:case-id"',
+            'identifier_system = "https://example.org/fhir/case-id"',
+        )
+    )
+    bundle = json.loads(cli("export", case_id, "-f", "fhir").stdout)
+    (patient,) = _resources(bundle, "Patient")
+    assert patient["identifier"] == [
+        {"system": "https://example.org/fhir/case-id", "value": case_id}
+    ]
+    assert bundle["identifier"]["system"] == "https://example.org/fhir/case-id"
+    (episode,) = _resources(bundle, "EpisodeOfCare")
+    assert episode["identifier"][0]["system"] == "https://example.org/fhir/case-id"
+    # Read back anywhere, whatever that folder's own system.
+    assert bundle_to_case(bundle, today=TODAY).id == case_id
+    config.write_text(
+        config.read_text().replace('"https://example.org/fhir/case-id"', '"not a uri"')
+    )
+    result = cli("export", case_id, "-f", "fhir", ok=False)
+    assert result.exit_code == ExitStatus.CONFIG and "fhir.identifier_system" in result.stderr
+
+
+def test_keys_of_your_own_come_back_from_fhir(cli: Cli, tmp_path: Path) -> None:
+    case_id = planned_case(cli)
+    path = cli.path(case_id)
+    text = path.read_text()
+    text = text.replace(
+        "client:\n", "x-team-note: moved from Eastside\nclient:\n  x-nickname: Mimi\n", 1
+    )
+    text = text.replace(
+        "  - id: mother\n", "  - id: mother\n    x-seen:\n      on: 2026-10-01\n      ok: true\n", 1
+    )
+    path.write_text(text)
+    assert cli("check").exit_code == 0
+    bundle_file = tmp_path / "case.json"
+    bundle_file.write_text(cli("export", case_id, "-f", "fhir").stdout)
+    other = Cli(tmp_path / "elsewhere")
+    other("init")
+    assert other("import", "-f", "fhir", str(bundle_file)).stdout.split() == [case_id]
+    written = other.path(case_id).read_text()
+    assert "x-team-note: moved from Eastside" in written
+    assert "x-nickname: Mimi" in written
+    assert "x-seen:\n      on: 2026-10-01\n      ok: true" in written
+    assert other("check").exit_code == 0
+    # A de-identified export carries none of them.
+    shared = cli("export", case_id, "-f", "fhir", "--deidentify").stdout
+    assert "Mimi" not in shared and "x-keys" not in shared

@@ -227,3 +227,19 @@ def test_new_and_edit_are_commits_too(
     repo("edit", case)
     assert _subjects(repo.data_dir, case)[0] == f"edit {case}: edited in $EDITOR"
     assert git(repo.data_dir, "status", "--porcelain", "--", f"{case}.yaml") == ""
+
+
+def test_history_escapes_control_characters_from_git_for_the_terminal(repo: Cli) -> None:
+    """A commit made by hand may say anything: its escape sequences (here OSC 52, a clipboard
+    write, and a right-to-left override) are shown escaped; JSON keeps the exact text."""
+    case = planned_case(repo)
+    path = repo.path(case)
+    path.write_text(path.read_text() + "x-note: prefers texts\n")
+    message = "Note \x1b]52;c;aGk=\x07 \u202eevil"
+    git(repo.data_dir, "commit", "-q", "-am", message)
+    for args in ((), ("--diff",)):
+        out = repo("history", case, *args).stdout
+        assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+        assert "\\x1b]52;c;aGk=\\x07 \\u202eevil" in out
+    rows = json.loads(repo("history", case, "--format", "json").stdout)
+    assert rows[0]["summary"] == message

@@ -147,13 +147,23 @@ def test_a_file_that_is_not_utf8_or_has_no_rows_is_refused(cli: Cli, tmp_path: P
     assert cli("import", "--format", "csv", str(empty), ok=False).exit_code == 5
 
 
-def test_fhir_input_must_be_a_bundle(cli: Cli, tmp_path: Path) -> None:
+def test_fhir_input_that_cannot_become_a_case_is_refused(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "patient.json"
-    path.write_text(json.dumps({"resourceType": "Patient"}))
-    result = cli("import", "--format", "fhir", str(path), ok=False)
-    assert result.exit_code == 5
-    assert "not a FHIR Bundle" in result.stderr
-    assert _case_files(cli) == []
+    for content, message in (
+        ({"resourceType": "Patient"}, "has no name; casectl needs a name to open a case"),
+        (
+            {"resourceType": "Patient", "name": [{"text": "A B"}], "birthDate": "2016-04"},
+            "only a partial birth date (2016-04)",
+        ),
+        ({"name": "not FHIR"}, "is not FHIR JSON"),
+        ({"resourceType": "Bundle", "type": "history", "entry": []}, "type 'history'"),
+        ({"resourceType": "Bundle", "type": "collection", "entry": []}, "holds no Patient"),
+    ):
+        path.write_text(json.dumps(content))
+        result = cli("import", "--format", "fhir", str(path), ok=False)
+        assert result.exit_code == 5, content
+        assert message in result.stderr and str(path) in result.stderr
+        assert _case_files(cli) == []
 
 
 def test_the_template_imports_into_a_copy_of_the_example_caseload(cli: Cli, tmp_path: Path) -> None:
@@ -184,7 +194,7 @@ def test_a_fhir_bundle_becomes_the_same_case_in_another_folder(cli: Cli, tmp_pat
     other = Cli(tmp_path / "elsewhere")
     other("init")
     assert other("import", "--format", "fhir", "--dry-run", str(bundle)).stdout.startswith(
-        f"would open {case_id}"
+        f"Would open {case_id} for Mia Santos (born 2016-04-02), exactly as casectl exported it"
     )
     assert not other.path(case_id).exists()
     assert other("import", "--format", "fhir", str(bundle)).stdout.split() == [case_id]

@@ -11,6 +11,7 @@ import json
 import marshal
 import os
 import shutil
+import signal
 import stat
 import sys
 from collections.abc import Callable, Iterator
@@ -26,8 +27,8 @@ from casectl.errors import InvalidCaseFile
 from casectl.models.case import STAGE_SECTIONS
 from casectl.models.vocab import CASE_STATUSES, RISK_LEVELS
 from casectl.review import caseload, index
+from casectl.review.caseload import LIST_FIELDS
 from casectl.review.index import index_path, load_summaries, summarise
-from casectl.state import LIST_FIELDS
 from casectl.store import CaseStore, fast, yamlio
 from casectl.store.fast import _NotFast, fast_plain, read_case
 from tests.conftest import TODAY, Cli
@@ -136,7 +137,7 @@ def _referral_dues(loaded: index.Caseload) -> list[dt.date]:
         dt.date.fromisoformat(fact[1])
         for case in loaded.cases
         for fact in case.facts
-        if fact[0] == "referral"
+        if fact[0] == "referral" and fact[3].endswith("no answer yet")
     ]
 
 
@@ -192,6 +193,65 @@ def test_a_corrupt_or_old_index_is_rebuilt_silently(demo: Path, trust_fresh_file
         assert again.cases == good and again.read == 40, broken[:60]
         assert load(demo).read == 0  # and written back whole
         assert index.decode_index(path.read_bytes()) == (header, files)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link-to-dev-zero", "folder", "full-folder", "huge"])
+def test_whatever_sits_at_the_index_name_is_replaced_by_an_index(
+    demo: Path, trust_fresh_files: None, kind: str, tmp_path: Path
+) -> None:
+    """A named pipe (review hung for ever), a link to /dev/zero (MemoryError), a folder (never
+    rebuilt: every run cold) or a file too big to be an index: the first run reads the case
+    files and writes a real index there; the next run reads nothing."""
+    good = load(demo, use_index=False).cases
+    path = index_path(demo)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link-to-dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "full-folder":
+        path.mkdir()
+        (path / "something").write_text("kept, moved aside")
+    else:
+        with path.open("wb") as handle:
+            handle.truncate(index.MAX_INDEX_BYTES + 1)  # sparse: costs no disk
+    with _deadline(30):
+        first = load(demo)
+    assert first.cases == good and first.read == 40
+    assert path.is_file() and not path.is_symlink()
+    assert load(demo).read == 0
+    if kind == "full-folder":
+        (aside,) = path.parent.glob(f"{path.name}.not-an-index-*")
+        assert (aside / "something").read_text() == "kept, moved aside"
+
+
+def test_a_link_at_the_index_name_is_never_followed(demo: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.bin"
+    elsewhere.write_bytes(b"not casectl's")
+    path = index_path(demo)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(elsewhere)
+    load(demo)
+    assert elsewhere.read_bytes() == b"not casectl's"
+    assert not path.is_symlink()
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Fail instead of hanging when something waits without end (a pipe with no writer)."""
+
+    def expire(*_: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def test_an_unreadable_cache_folder_only_costs_speed(
@@ -304,7 +364,9 @@ def test_list_rows_from_the_index_are_the_list_rows(demo: Path) -> None:
     for path in store.case_files():
         case = store.read(path).case
         for day in (AS_OF, dt.date(2031, 1, 1)):
-            assert by_id[case.id].list_row(day) == summarise(case, store.config).list_row(day)
+            assert by_id[case.id].list_row(day) == summarise(
+                case, store.config, store.today
+            ).list_row(day)
     assert list(by_id[case.id].list_row(AS_OF)) == LIST_FIELDS
 
 

@@ -47,6 +47,7 @@ from casectl.stages import append
 from casectl.stages import records as stage
 from casectl.stages.lifecycle import open_case
 from casectl.store import CaseStore, yamlio
+from casectl.text import UNSAFE, UNSAFE_ONE_LINE
 
 TODAY = dt.date(2026, 11, 25)
 # Examples per property: 100 for the loader, half that for properties that write files.
@@ -72,12 +73,22 @@ AWKWARD = [
 ]  # fmt: skip
 
 
-def text() -> st.SearchStrategy[str]:
-    """Non-blank text: typed, pasted, or one of the awkward kinds above, alone or combined."""
+def text(*, free: bool = False) -> st.SearchStrategy[str]:
+    """Non-blank text: typed, pasted, or one of the awkward kinds above, alone or combined.
+
+    Less what no field takes (casectl.text: control characters, bidi overrides), and, unless
+    `free` (notes, reasons, summaries), tabs and line breaks too; test_models.py checks that
+    those are refused.
+    """
     plain = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=30)
     awkward = st.sampled_from(AWKWARD)
     mixed = st.lists(st.one_of(awkward, plain), min_size=1, max_size=3).map(" ".join)
-    return st.one_of(plain, awkward, mixed).filter(lambda s: s.strip() != "")
+    unsafe = UNSAFE if free else UNSAFE_ONE_LINE
+    return (
+        st.one_of(plain, awkward, mixed)
+        .map(lambda s: unsafe.sub("", s))
+        .filter(lambda s: s.strip() != "")
+    )
 
 
 def dates(low: dt.date, high: dt.date = TODAY) -> st.SearchStrategy[dt.date]:
@@ -110,14 +121,14 @@ def cases(draw: st.DrawFn) -> tuple[Case, list[Callable[[Case], Case]]]:
         CareTeamMember(id=h, name=draw(text()), role=draw(st.sampled_from(ROLES)))
         for h in handles[split:]
     ]
-    contact = draw(st.one_of(st.none(), st.builds(Contact, phone=text(), address=text())))
+    contact = draw(st.one_of(st.none(), st.builds(Contact, phone=text(), address=text(free=True))))
     client = Client(
         name=draw(text()),
         dob=dob,
         sex=draw(st.sampled_from(["female", "male", "other", "unknown"])),
         preferred_language=draw(st.sampled_from(["en", "es", "vi", "ar"])),
         interpreter_needed=draw(st.booleans()),
-        cultural_considerations=draw(st.one_of(st.none(), text())),
+        cultural_considerations=draw(st.one_of(st.none(), text(free=True))),
         contact=contact,
     )
     case = open_case(
@@ -140,11 +151,11 @@ def cases(draw: st.DrawFn) -> tuple[Case, list[Callable[[Case], Case]]]:
         date=day(),
         recorded_by=by,
         referral_source=draw(text()),
-        referral_reason=draw(text()),
+        referral_reason=draw(text(free=True)),
         records_reviewed=draw(st.lists(text(), max_size=2)),
-        situation=Situation(living=draw(st.one_of(st.none(), text()))),
+        situation=Situation(living=draw(st.one_of(st.none(), text(free=True)))),
         eligible=draw(st.booleans()),
-        eligibility_reason=draw(text()),
+        eligibility_reason=draw(text(free=True)),
     )
     steps.append(lambda c: stage.screen(c, screening))
     systolic = draw(st.integers(60, 200))
@@ -162,11 +173,11 @@ def cases(draw: st.DrawFn) -> tuple[Case, list[Callable[[Case], Case]]]:
     assessment = Assessment(
         date=assessed_on,
         recorded_by=by,
-        health_status=draw(text()),
+        health_status=draw(text(free=True)),
         diagnoses=diagnoses,
         allergies=draw(st.lists(text(), max_size=2)),
         vitals=draw(st.one_of(st.none(), st.just(vitals))),
-        family_dynamics=draw(st.one_of(st.none(), text())),
+        family_dynamics=draw(st.one_of(st.none(), text(free=True))),
     )
     steps.append(lambda c: stage.assess(c, assessment))
     steps.append(
@@ -199,13 +210,13 @@ def cases(draw: st.DrawFn) -> tuple[Case, list[Callable[[Case], Case]]]:
         ],
         review_interval_days=draw(st.integers(1, 366)),
         agreed_by=[draw(st.sampled_from(deciders))],
-        family_input=draw(st.one_of(st.none(), text())),
+        family_input=draw(st.one_of(st.none(), text(free=True))),
     )
     steps.append(lambda c: stage.plan(c, plan))
     coordination = Coordination(
         date=day(),
         recorded_by=by,
-        referrals=[Referral(id="r1", to=draw(text()), reason=draw(text()))],
+        referrals=[Referral(id="r1", to=draw(text()), reason=draw(text(free=True)))],
         appointments=[
             Appointment.model_validate(
                 {
@@ -227,10 +238,12 @@ def cases(draw: st.DrawFn) -> tuple[Case, list[Callable[[Case], Case]]]:
                 "recorded_by": by,
                 "mode": draw(st.sampled_from(["phone", "video", "home-visit"])),
                 "with": [draw(st.sampled_from(people))],
-                "summary": draw(text()),
+                "summary": draw(text(free=True)),
                 "progress": [
                     GoalProgress(
-                        goal=g.id, progress="improving", note=draw(st.one_of(st.none(), text()))
+                        goal=g.id,
+                        progress="improving",
+                        note=draw(st.one_of(st.none(), text(free=True))),
                     )
                     for g in goals[: draw(st.integers(0, len(goals)))]
                 ],
@@ -315,16 +328,16 @@ def stage_writes(draw: st.DrawFn) -> Callable[[Case], Case]:
             date=on,
             recorded_by=by,
             referral_source=draw(text()),
-            referral_reason=draw(text()),
+            referral_reason=draw(text(free=True)),
             eligible=True,
-            eligibility_reason=draw(text()),
+            eligibility_reason=draw(text(free=True)),
         )
         return lambda c: stage.screen(c, record)
     if kind == "assess":
         record = Assessment(
             date=on,
             recorded_by=by,
-            health_status=draw(text()),
+            health_status=draw(text(free=True)),
             allergies=draw(st.lists(text(), max_size=2)),
         )
         return lambda c: stage.assess(c, record)
@@ -359,7 +372,7 @@ def stage_writes(draw: st.DrawFn) -> Callable[[Case], Case]:
             "recorded_by": by,
             "mode": "phone",
             "with": ["father"],
-            "summary": draw(text()),
+            "summary": draw(text(free=True)),
             "next_review": TODAY,
         }
     )

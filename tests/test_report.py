@@ -77,6 +77,7 @@ def test_the_json_field_names_are_pinned(cli: Cli) -> None:
         "reassessment",
         "no-plan",
         "stale-risk",
+        "safety",
     ]
     assert list(data["screening_to_plan"]) == ["cases", "median_days"]
     assert list(data["referrals"]) == [
@@ -231,7 +232,6 @@ def caseload(cli: Cli) -> dict[str, str]:
         "No ED visits; measure=ED visits; target=0; by=2027-05-31; weight=2",
         "--goal",
         "Spacer every time; measure=observed; target=5 of 5; by=2027-01-31",
-        "--new-goals",
         "--review-every",
         "30d",
         "--agreed-by",

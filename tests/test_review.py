@@ -291,8 +291,10 @@ def test_a_follow_up_before_the_current_plan_gives_way_to_the_plan(cli: Cli) -> 
     assert [i["due"] for i in items] == ["2026-07-01"]
 
 
-NOTHING_DUE: list[tuple[dict[str, Any], str]] = [
-    (
+def test_an_accepted_or_scheduled_referral_is_chased_until_it_is_completed(cli: Cli) -> None:
+    # Accepted on 5 June and never completed: chased referral_followup_days (30) later.
+    write(
+        cli,
         coordinated(
             planned("REF-ACCEPTED"),
             {
@@ -300,6 +302,22 @@ NOTHING_DUE: list[tuple[dict[str, Any], str]] = [
                 "referrals": [{"id": "r1", "to": "Pulmonology", "reason": "asthma"}],
             },
             {"date": "2026-06-05", "referral_updates": [{"referral": "r1", "status": "accepted"}]},
+        ),
+    )
+    items = review(cli, "--as-of", "2026-07-10", "--kind", "referral")
+    assert [(i["item"], i["due"], i["group"]) for i in items] == [("r1", "2026-07-05", "overdue")]
+    assert "accepted since 2026-06-05, not completed yet" in items[0]["what"]
+
+
+NOTHING_DUE: list[tuple[dict[str, Any], str]] = [
+    (
+        coordinated(
+            planned("REF-DECLINED"),
+            {
+                "date": "2026-06-01",
+                "referrals": [{"id": "r1", "to": "Pulmonology", "reason": "asthma"}],
+            },
+            {"date": "2026-06-05", "referral_updates": [{"referral": "r1", "status": "declined"}]},
         ),
         "referral",
     ),
@@ -349,7 +367,14 @@ NOTHING_DUE: list[tuple[dict[str, Any], str]] = [
                     "due": "2026-06-25",
                     "status": "cancelled",
                 },
-                {"id": "i3", "description": "Check-in", "owner": "pcp", "frequency": "monthly"},
+                # A routine more often than weekly, or "as needed", is not a dated worklist item.
+                {"id": "i3", "description": "Check-in", "owner": "pcp", "frequency": "as needed"},
+                {
+                    "id": "i4",
+                    "description": "Nebuliser",
+                    "owner": "mother",
+                    "frequency": "twice daily",
+                },
             ],
         ),
         "intervention",

@@ -147,11 +147,11 @@ def test_plan_without_an_agreed_interval_takes_the_tiers_default_and_says_so(cli
     assert _plan_interval(cli, case) == expected
     # A revision keeps the interval of the plan it revises; an agreed one is recorded as given.
     result = cli("plan", case, "--agreed-by", "client", "--date", "2026-09-16")
-    assert result.stdout.rstrip().endswith(f"review every {expected} days.")
+    assert "nothing changed: the plan of 2026-09-15 already says this" in result.stdout
     result = cli(
         "plan", case, "--review-every", "2w", "--agreed-by", "client", "--date", "2026-09-17"
     )
-    assert result.stdout.rstrip().endswith("review every 14 days.")
+    assert "review every 14 days" in result.stdout
     assert _plan_interval(cli, case) == 14
     # A clinician's override sets the tier, and with it the default.
     other = _scored_case(cli)
@@ -160,27 +160,55 @@ def test_plan_without_an_agreed_interval_takes_the_tiers_default_and_says_so(cli
     assert "the default for high risk" in result.stdout and _plan_interval(cli, other) == 10
 
 
-def test_implement_follow_up_and_evaluate_need_a_plan(cli: Cli) -> None:
+def test_contacts_and_coordination_need_a_screening_evaluation_a_plan(cli: Cli) -> None:
     case = open_case(cli)
-    for args in (
-        ("implement", case, "--educate", "topic; to=client"),
-        (
-            "follow-up",
-            case,
-            "--mode",
-            "phone",
-            "--with",
-            "client",
-            "--summary",
-            "s",
-            "--next-review",
-            "+7d",
-        ),
-        ("evaluate", case, "--care-appropriate", "--decision", "continue", "--reason", "r"),
-    ):
+    contact = ("follow-up", case, "--mode", "phone", "--with", "client", "--summary", "intake")
+    for args in (("implement", case, "--educate", "topic; to=client"), contact):
         result = cli(*args, ok=False)
         assert result.exit_code == ExitStatus.STAGE_ORDER, args
-        assert f"casectl plan {case}" in result.stderr
+        assert f"casectl screen {case}" in result.stderr
+    result = cli(
+        "evaluate", case, "--care-appropriate", "--decision", "continue", "--reason", "r", ok=False
+    )
+    assert result.exit_code == ExitStatus.STAGE_ORDER
+    assert f"casectl plan {case}" in result.stderr
+
+
+def test_an_intake_call_and_a_crisis_referral_before_any_plan(cli: Cli) -> None:
+    case = open_case(cli)
+    cli(
+        "screen",
+        case,
+        "--referral-source",
+        "ED",
+        "--referral-reason",
+        "overdose",
+        "--eligible",
+        "--reason",
+        "crisis",
+    )
+    called = cli("follow-up", case, "--mode", "phone", "--with", "client", "--outcome", "no-answer")
+    assert "attempt recorded (no-answer)" in called.stdout
+    cli("follow-up", case, "--mode", "phone", "--with", "client", "--summary", "intake call done")
+    referred = cli(
+        "implement", case, "--refer", "Crisis stabilisation unit; reason=overdose; urgent"
+    )
+    assert "referral r1 to Crisis stabilisation unit: sent" in referred.stdout
+    progress = cli(
+        "follow-up",
+        case,
+        "--mode",
+        "phone",
+        "--with",
+        "client",
+        "--summary",
+        "s",
+        "--progress",
+        "g1=improving",
+        ok=False,
+    )
+    assert progress.exit_code == ExitStatus.STAGE_ORDER
+    assert "progress toward goals needs a care plan" in progress.stderr
 
 
 def test_a_closed_case_takes_no_stage_records_until_reopened(cli: Cli, planned: str) -> None:
@@ -231,7 +259,7 @@ def test_a_progress_note_must_name_a_goal_of_the_plan(cli: Cli, planned: str) ->
         ok=False,
     )
     assert result.exit_code == ExitStatus.INVALID
-    assert "'g9' is not a goal" in result.stderr
+    assert "the plan in force has no goal g9 (its goals: g1)" in result.stderr
 
 
 def test_missing_input_without_a_terminal_names_the_options_and_does_not_prompt(cli: Cli) -> None:
@@ -278,7 +306,7 @@ def test_a_misspelt_key_in_a_from_file_is_named(cli: Cli, tmp_path) -> None:  # 
 
 
 def test_screen_scores_an_instrument_and_flags_same_day_action(cli: Cli) -> None:
-    case = open_case(cli)
+    case = open_case(cli, dob="2012-01-10")  # 14: the PHQ-9 is validated from 12
     result = cli(
         "screen",
         case,

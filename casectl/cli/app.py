@@ -53,7 +53,10 @@ def _debug(ctx: typer.Context) -> bool:
 
 
 def _fail(message: str, status: int) -> None:
-    typer.echo(f"casectl: {message}", err=True)
+    from casectl.text import printable
+
+    # A message may quote a path or a value from a file: never a control character.
+    typer.echo(printable(f"casectl: {message}"), err=True)
     raise typer.Exit(int(status))
 
 

@@ -64,24 +64,48 @@ def calc_bp(
 
 @calc_app.command("growth")
 def calc_growth(
-    age: float = typer.Option(..., "--age", help="Age in years (decimals allowed), 2 to 20."),
+    age: float | None = typer.Option(
+        None, "--age", help="Age in years (decimals allowed), 0 to 20."
+    ),
+    age_months: float | None = typer.Option(
+        None, "--age-months", help="Age in months, instead of --age (under 2: WHO 2006)."
+    ),
     sex: str = typer.Option(..., "--sex", help="female or male."),
-    height_cm: float | None = typer.Option(None, "--height-cm"),
+    height_cm: float | None = typer.Option(
+        None, "--height-cm", help="Height, or under 2 the recumbent length, in cm."
+    ),
     weight_kg: float | None = typer.Option(None, "--weight-kg"),
+    gestational_age: float | None = typer.Option(
+        None,
+        "--gestational-age",
+        help="Weeks of gestation at birth: under 37, the WHO charts are read at the corrected age.",
+    ),
     fmt: str = FormatOpt,
 ) -> None:
-    """Height-, weight- and BMI-for-age z-scores and percentiles and the BMI category (CDC 2000).
+    """Growth percentiles: WHO 2006 under 2 years (as CDC recommends), CDC 2000 from 2 to 20.
 
     Example: casectl calc growth --age 8.5 --sex female --height-cm 128 --weight-kg 31
+    Example: casectl calc growth --age-months 7 --sex male --height-cm 66 --weight-kg 7.4 --gestational-age 32
     """
+    from casectl.clinical.corrected_age import DAYS_PER_MONTH
     from casectl.clinical.errors import ClinicalInputError
     from casectl.clinical.growth import growth
+    from casectl.clinical.who_growth import who_growth
 
+    if (age is None) == (age_months is None):
+        raise InvalidInput("Give the age as --age YEARS or --age-months MONTHS (one of them).")
+    years = age if age is not None else (age_months or 0) / 12
+    data: dict[str, object]
     try:
-        result = growth(age, sex, height_cm, weight_kg)
+        if 0 <= years < 2:
+            days = (age_months if age_months is not None else years * 12) * DAYS_PER_MONTH
+            data = who_growth(
+                days, sex, height_cm, weight_kg, gestational_age_weeks=gestational_age
+            ).to_dict()
+        else:
+            data = growth(years, sex, height_cm, weight_kg).to_dict()
     except ClinicalInputError as exc:
         raise InvalidInput(str(exc).rstrip(".") + ".") from None
-    data = result.to_dict()
     if _fmt(fmt) == "json":
         emit_json(data)
         return
@@ -94,7 +118,8 @@ def calc_growth(
 @calc_app.command("score")
 def calc_score(
     name: str = typer.Argument(
-        ..., help="phq-9, phq-a, gad-7, psc-17, hunger-vital-sign, ahc-hrsn, gas, m-chat-r."
+        ...,
+        help="phq-9, phq-a, gad-7, psc-17, hunger-vital-sign, ahc-hrsn, gas, m-chat-r, act, c-act.",
     ),
     answers: str = typer.Option(
         ..., "--answers", help="Comma-separated answers; blank for unanswered (PSC-17)."
@@ -102,13 +127,21 @@ def calc_score(
     weights: str | None = typer.Option(
         None, "--weights", help="GAS only: comma-separated goal weights."
     ),
+    age: float | None = typer.Option(
+        None,
+        "--age",
+        help="The person's age in years: refused outside the instrument's validated ages.",
+    ),
     fmt: str = FormatOpt,
 ) -> None:
     """Score an instrument without a case: total, band (published names), flags, subscales.
 
-    Example: casectl calc score phq-9 --answers 1,1,2,1,0,1,2,1,0 --format json
+    Example: casectl calc score phq-9 --answers 1,1,2,1,0,1,2,1,0 --age 15 --format json
     """
-    from casectl.stages.instruments import parse_answers, score_answers
+    from casectl.stages.instruments import check_age, parse_answers, score_answers
+
+    if age is not None:
+        check_age(name, age)
 
     weight_values = None
     if weights:

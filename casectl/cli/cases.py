@@ -21,14 +21,25 @@ from casectl.cli.common import (
     build_record,
     commit_write,
     drop_empty,
+    echo_err,
     echo_ok,
     recorder,
     save,
+    save_step,
+    say_step,
     stdin_is_tty,
     store,
     when,
 )
-from casectl.cli.output import Format, console, emit_json, emit_rows
+from casectl.cli.output import (
+    Format,
+    bom_option,
+    check_bom,
+    console,
+    emit_json,
+    emit_rows,
+    output_option,
+)
 from casectl.errors import ExitStatus, ExternalToolError, InvalidInput
 
 
@@ -83,6 +94,11 @@ def new(
     culture: str | None = typer.Option(
         None, "--culture", help="Cultural or religious considerations."
     ),
+    gestational_age: float | None = typer.Option(
+        None,
+        "--gestational-age",
+        help="Weeks of gestation at birth (32.5 for 32+3): under 37, growth uses the corrected age.",
+    ),
     phone: str | None = typer.Option(None, "--phone"),
     email: str | None = typer.Option(None, "--email"),
     address: str | None = typer.Option(None, "--address"),
@@ -120,6 +136,7 @@ def new(
                 "preferred_language": language,
                 "interpreter_needed": interpreter,
                 "cultural_considerations": culture,
+                "gestational_age_weeks": gestational_age,
             }
         )
     )
@@ -155,7 +172,7 @@ def new(
         )
         path = cases.create(case, then=lambda p: _commit(cases, p, cid, "new", "case opened", who))
     if sys.stdout.isatty():
-        console(stderr=True).print(f"opened {path}")
+        echo_err(f"opened {path}")
     typer.echo(cid)
 
 
@@ -203,9 +220,11 @@ def list_cases(
         None, "--stage", help="Only cases whose furthest step is this."
     ),
     fmt: Format = typer.Option(
-        Format.table, "--format", "-f", help="table, json, csv, tsv or ids."
+        Format.table, "--format", "-f", help="table, json, csv, tsv, ids or xlsx."
     ),
     as_of: str | None = typer.Option(None, "--as-of", help="Compute ages as of this day."),
+    output: str | None = output_option(),
+    bom: bool = bom_option(),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Read every file; ignore the summary index."
     ),
@@ -214,16 +233,23 @@ def list_cases(
 
     Example: casectl list --status active --risk high --format csv
     """
-    from casectl.review.caseload import Filters, load_caseload, warn_unknown_manager
-    from casectl.state import LIST_FIELDS
+    from casectl.review.caseload import LIST_FIELDS, Filters, load_caseload, warn_unknown_manager
+    from casectl.text import printable
 
+    check_bom(fmt, bom)
     cases = store(ctx)
     filters = Filters.parse(status=status, risk=risk, manager=manager, stage=stage)
     today = when(as_of, "--as-of")
     entries = load_caseload(cases, use_index=not no_cache)
     warn_unknown_manager(manager, (r.manager for r in entries))
     rows = [r.list_row(today) for r in entries if filters.keep(r)]
-    emit_rows(rows, LIST_FIELDS, fmt, title=f"Cases in {cases.root}")
+    # The folder's name in a rich title: control characters escaped, "[" not taken for markup.
+    title = (
+        "Cases"
+        if fmt is Format.xlsx
+        else "Cases in " + printable(str(cases.root)).replace("[", "\\[")
+    )
+    emit_rows(rows, LIST_FIELDS, fmt, title=title, output=output, bom=bom)
 
 
 @app.command()
@@ -249,12 +275,12 @@ def check(
     with progress(total, "Checking") as advance:
         problems, warnings = check_cases(cases, case_ids or None, advance=advance)
     for warning in warnings:
-        typer.echo(f"casectl: warning: {warning}", err=True)
+        echo_err(f"casectl: warning: {warning}")
     if fmt == "json":
         emit_json([p.to_dict() for p in problems])
     else:
         for problem in problems:
-            typer.echo(str(problem))
+            echo_ok(str(problem))  # a file name may hold anything
     if problems:
         raise typer.Exit(int(ExitStatus.PROBLEMS_FOUND))
 
@@ -263,55 +289,43 @@ def check(
 def edit(ctx: typer.Context, case_id: str = CaseArg) -> None:
     """Open the case file in $EDITOR; the file is replaced only if what you saved is valid.
 
+    The case stays locked while you edit: a step recorded meanwhile waits for you (up to
+    CASECTL_LOCK_TIMEOUT seconds), so neither change is lost.
+
     Example: EDITOR=nano casectl edit C-2026-0001
     """
     from casectl.errors import InvalidCaseFile
-    from casectl.store.gitlog import refuse_if_busy
-    from casectl.store.lock import locked
-    from casectl.store.store import write_atomic
+    from casectl.store.editing import Outcome, edit_case
 
     cases = store(ctx)
-    loaded = cases.load(case_id)
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
         raise ExternalToolError("set $EDITOR (for example EDITOR=nano) to edit a case.")
-    original = loaded.path.read_bytes()
-    draft = cases.root / f".casectl-edit-{case_id}.yaml"
-    with locked(cases.root, case_id):
-        refuse_if_busy(cases.root)
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(original)
+
+    def run_editor(draft: Path) -> None:
         try:
-            while True:
-                try:
-                    subprocess.run([*shlex.split(editor), str(draft)], check=True)
-                except (OSError, subprocess.CalledProcessError) as exc:
-                    raise ExternalToolError(
-                        f"the editor {editor!r} failed ({exc}); the case is unchanged."
-                    ) from None
-                edited = draft.read_bytes()
-                if edited == original:
-                    echo_ok("no changes.")
-                    return
-                try:
-                    cases.parse(loaded.path, edited)
-                except InvalidCaseFile as exc:
-                    typer.echo(f"casectl: {exc.message}", err=True)
-                    if stdin_is_tty() and typer.confirm(
-                        "Edit again? (no discards your changes)", default=True
-                    ):
-                        continue
-                    echo_ok("discarded; the case is unchanged.")
-                    raise typer.Exit(int(ExitStatus.INVALID)) from None
-                write_atomic(loaded.path, edited.decode("utf-8"))
-                _commit(
-                    cases, loaded.path, case_id, "edit", "edited in $EDITOR", recorder(cases, None)
-                )
-                echo_ok(f"saved {loaded.path}")
-                return
-        finally:
-            draft.unlink(missing_ok=True)
+            subprocess.run([*shlex.split(editor), str(draft)], check=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise ExternalToolError(
+                f"the editor {editor!r} failed ({exc}); the case is unchanged."
+            ) from None
+
+    def again(problem: InvalidCaseFile) -> bool:
+        echo_err(f"casectl: {problem.message}")
+        return stdin_is_tty() and typer.confirm(
+            "Edit again? (no discards your changes)", default=True
+        )
+
+    def commit(path: Path) -> None:
+        echo_ok(f"saved {path}")
+        _commit(cases, path, case_id, "edit", "edited in $EDITOR", recorder(cases, None))
+
+    result = edit_case(cases, case_id, run_editor, again=again, saved=commit)
+    if result.outcome is Outcome.unchanged:
+        echo_ok("no changes.")
+    elif result.outcome is Outcome.discarded:
+        echo_ok("discarded; the case is unchanged.")
+        raise typer.Exit(int(ExitStatus.INVALID))
 
 
 def _status_command(action: str) -> Any:
@@ -442,11 +456,19 @@ def family(
                 "involvement": involvement,
             }
         ),
-        options={"id": "--id", "language": "--language"},
+        options={
+            "id": "--id",
+            "name": "--name",
+            "relationship": "--relationship",
+            "language": "--language",
+            "contact": "--phone",
+            "involvement": "--involvement",
+        },
         command="family",
     )
-    case = save(ctx, case_id, lambda c: _add_person(c, "family", member))
-    echo_ok(f"{case.id}: added {member.relationship} {member.id}.")
+    from casectl.stages.people import add_family
+
+    say_step(save_step(ctx, case_id, lambda c: add_family(c, member)))
 
 
 @app.command()
@@ -486,11 +508,18 @@ def team(
                 "consent_to_share": consent_to_share,
             }
         ),
-        options={"id": "--id", "role": "--role"},
+        options={
+            "id": "--id",
+            "name": "--name",
+            "role": "--role",
+            "organisation": "--organisation",
+            "contact": "--phone/--email",
+        },
         command="team",
     )
-    case = save(ctx, case_id, lambda c: _add_person(c, "care_team", member))
-    echo_ok(f"{case.id}: added {member.role} {member.id}.")
+    from casectl.stages.people import add_team_member
+
+    say_step(save_step(ctx, case_id, lambda c: add_team_member(c, member)))
 
 
 @app.command()
@@ -523,22 +552,15 @@ def consent(
                 "expires": parse_date(expires, what="--expires") if expires else None,
             }
         ),
-        options={"given_by": "--given-by"},
+        options={"given_by": "--given-by", "kind": "--kind", "scope": "--scope"},
         command="consent",
     )
-    case = save(ctx, case_id, lambda c: c.model_copy(update={"consents": [*c.consents, record]}))
-    echo_ok(f"{case.id}: consent recorded.")
+    from casectl.stages.people import add_consent
+
+    say_step(save_step(ctx, case_id, lambda c: add_consent(c, record)))
 
 
 def _commit(cases: Any, path: Path, case_id: str, stage: str, summary: str, who: str) -> None:
     from casectl.store.gitlog import ChangeNote
 
     commit_write(cases, path, case_id, ChangeNote(stage, summary, who))
-
-
-def _add_person(case: Any, section: str, member: Any) -> Any:
-    from casectl.errors import StageOrderError
-
-    if case.is_closed:
-        raise StageOrderError(f"case {case.id} is {case.status}; reopen it before changing it.")
-    return case.model_copy(update={section: [*getattr(case, section), member]})

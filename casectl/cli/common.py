@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from casectl.errors import CasectlError, ExitStatus, InvalidInput
 
@@ -75,43 +75,78 @@ def build_record(
     options: Mapping[str, str],
     command: str,
 ) -> M:
-    """Validate a stage's input; prompt for missing fields on a terminal, else say which option to give.
+    """Validate input that needs nothing from the case (a client, a family member, a consent):
+    ask for missing fields on a terminal, else say which option to give."""
+    from casectl.stages.draft import DraftInvalid, build
 
-    `options` maps record fields to the option that sets them, for messages and prompts.
+    while True:
+        try:
+            return build(model, data)
+        except DraftInvalid as exc:
+            _ask_or_explain(exc, data, options, command)
+
+
+def run_step(
+    ctx: typer.Context,
+    case_id: str,
+    make: Callable[[Any, dict[str, Any]], Any],
+    draft: dict[str, Any],
+    *,
+    options: Mapping[str, str],
+    command: str,
+) -> Any:
+    """Run a stage function on the case under its lock and save what it returns (a Step).
+
+    When the draft lacks required fields, the lock is let go and, on a terminal, casectl asks
+    for them and runs the stage again; otherwise it says which options to give.
     """
     while True:
         try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            errors = exc.errors()
-        # A misspelt key explains the "missing" field it was meant to be: report it first.
-        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
-        missing = [e["loc"][0] for e in errors if e["type"] == "missing" and len(e["loc"]) == 1]
-        if errors[0]["type"] == "extra_forbidden":
-            missing = []
-        if missing and stdin_is_tty():
-            for name in missing:
-                data[str(name)] = _ask(model, str(name), options.get(str(name), str(name)))
-            continue
-        if missing:
-            names = ", ".join(options.get(str(m), str(m)) for m in missing)
-            raise MissingInput(
-                f"`{command}` needs {names}; give it as an option or in a --from file "
-                "(standard input is not a terminal, so casectl does not ask)."
-            )
-        err = errors[0]
-        from casectl.models.validation import describe_error, format_loc
+            return save_step(ctx, case_id, lambda case: make(case, draft))
+        except CasectlError as exc:
+            from casectl.stages.draft import DraftInvalid
 
-        loc = err["loc"]
-        head = str(loc[0]) if loc else ""
-        where = options.get(head, format_loc(loc))
-        if len(loc) > 1:
-            where = f"{where} ({format_loc(loc)})"
-        raise InvalidInput(f"{where}: {describe_error(err)}.")
+            if not isinstance(exc, DraftInvalid):
+                raise
+            _ask_or_explain(exc, draft, options, command)
+
+
+def _ask_or_explain(
+    exc: Any, data: dict[str, Any], options: Mapping[str, str], command: str
+) -> None:
+    """Ask for the missing fields of a DraftInvalid on a terminal; otherwise raise it in the
+    words of the command line."""
+    from casectl.models.validation import describe_error, error_loc, format_loc
+
+    if exc.missing and stdin_is_tty():
+        for name in exc.missing:
+            data[name] = _ask(exc.model, name, options.get(name, name))
+        return
+    if exc.missing:
+        names = ", ".join(options.get(m, m) for m in exc.missing)
+        raise MissingInput(
+            f"`{command}` needs {names}; give it as an option or in a --from file "
+            "(standard input is not a terminal, so casectl does not ask)."
+        ) from None
+    err = exc.errors[0]
+    loc = error_loc(err)
+    head = str(loc[0]) if loc else ""
+    where = options.get(head, format_loc(loc))
+    if len(loc) > 1:
+        where = f"{where} ({format_loc(loc)})"
+    raise InvalidInput(f"{where}: {describe_error(err)}.") from None
+
+
+def _field(model: type[BaseModel], name: str) -> Any:
+    """The model's field called `name`, or whose alias it is (`with` is the field `with_`)."""
+    for field_name, info in model.model_fields.items():
+        if name in (field_name, info.alias):
+            return info
+    raise KeyError(name)
 
 
 def _ask(model: type[BaseModel], name: str, option: str) -> Any:
-    field = model.model_fields[name]
+    field = _field(model, name)
     annotation = str(field.annotation)
     label = option.lstrip("-").replace("-", " ")
     if "bool" in annotation:
@@ -142,6 +177,7 @@ def save(ctx: typer.Context, case_id: str, change: Callable[[Any], Any]) -> Any:
 
         commit_write(cases, cases.path_for(case_id), case_id, describe_change(before, after))
 
+    # A change that changes nothing writes nothing, so `then` is not called and no commit made.
     return cases.update(case_id, change, then=commit if cases.config.git.commit else None)
 
 
@@ -158,15 +194,33 @@ def commit_write(cases: Any, path: Path, case_id: str, note: Any) -> None:
         cases.root, path, case_id, note, fallback_author=note.recorded_by or recorder(cases, None)
     )
     if warning:
-        typer.echo(warning, err=True)
+        echo_err(warning)
 
 
-def next_handle(prefix: str, taken: set[str]) -> str:
-    """The first free handle such as g1, g2 … for a new goal, referral or appointment."""
-    n = 1
-    while f"{prefix}{n}" in taken:
-        n += 1
-    return f"{prefix}{n}"
+def save_step(ctx: typer.Context, case_id: str, make: Callable[[Any], Any]) -> Any:
+    """Run a stage function (case -> Step) under the case's lock; the Step, with the saved case.
+
+    A Step that changed nothing writes nothing (and makes no commit)."""
+    steps: list[Any] = []
+
+    def change(case: Any) -> Any:
+        step = make(case)
+        steps.append(step)
+        return step.case if step.changed else case
+
+    saved = save(ctx, case_id, change)
+    return steps[-1]._replace(case=saved)
+
+
+def say_step(step: Any, *, next_command: str | None = None) -> None:
+    """Print what a stage did: its first note after the case id, the rest indented."""
+    notes = list(step.notes) or ["recorded"]
+    head = notes[0] if notes[0].endswith((".", ")")) else notes[0] + "."
+    echo_ok(f"{step.case.id}: {head}")
+    for note in notes[1:]:
+        echo_ok(f"  {note.lstrip()}" if not note.startswith("  ") else note)
+    if next_command and step.changed:
+        echo_ok(f"next: casectl {next_command} {step.case.id}")
 
 
 def split_csv(values: list[str] | None) -> list[str]:
@@ -179,8 +233,18 @@ def split_csv(values: list[str] | None) -> list[str]:
 
 def echo_ok(message: str) -> None:
     """Print a confirmation as plain text: it quotes case data and paths, which may hold
-    brackets that rich would take for markup (and importing rich costs a stage write ~12 ms)."""
-    sys.stdout.write(message + "\n")
+    brackets that rich would take for markup (and importing rich costs a stage write ~12 ms),
+    and, from a file written by hand or by an older casectl, control characters (escaped)."""
+    from casectl.text import printable
+
+    sys.stdout.write(printable(message) + "\n")
+
+
+def echo_err(message: str) -> None:
+    """A warning or note on standard error, control characters escaped."""
+    from casectl.text import printable
+
+    sys.stderr.write(printable(message) + "\n")
 
 
 __all__ = [
@@ -191,11 +255,14 @@ __all__ = [
     "build_record",
     "commit_write",
     "drop_empty",
+    "echo_err",
     "echo_ok",
     "from_file",
-    "next_handle",
     "recorder",
+    "run_step",
     "save",
+    "save_step",
+    "say_step",
     "split_csv",
     "stdin_is_tty",
     "store",

@@ -102,17 +102,35 @@ def export(
         return
     if case_id is None:
         raise MissingInput("`export` needs a CASE, or --all with --format fhir.")
-    case = cases.peek(case_id)
     if fmt is ExportFormat.fhir:
-        from casectl.share.fhir import case_to_bundle
+        from casectl.share.fhir import case_to_bundle, user_keys_of
+        from casectl.store.fast import read_case_and_data
 
-        bundle = case_to_bundle(case, today=today, redaction=_redaction(case.id, key))
+        case, data = read_case_and_data(cases, _existing(cases, case_id))
+        bundle = case_to_bundle(
+            case,
+            today=today,
+            redaction=_redaction(case.id, key),
+            identifier_system=cases.config.fhir.identifier_system,
+            user_keys=user_keys_of(data),
+        )
         text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
     else:
+        case = cases.peek(case_id)
         text = _care_plan(case, cases.config, today, fmt, lang, _redaction(case.id, key))
     if not deidentify:
         _note(IDENTIFYING)
     _write(text, output)
+
+
+def _existing(cases: CaseStore, case_id: str) -> Path:
+    cases.require()
+    path = cases.path_for(case_id)
+    if not path.exists():
+        raise CaseNotFound(
+            f"no case {case_id} in {cases.root}; `casectl list` shows the cases there."
+        )
+    return path
 
 
 def _redaction(case_id: str, key: bytes | None) -> Redaction:
@@ -125,7 +143,9 @@ def _redaction(case_id: str, key: bytes | None) -> Redaction:
 
 
 def _note(message: str) -> None:
-    typer.echo(f"casectl: {message}", err=True)
+    from casectl.cli.common import echo_err
+
+    echo_err(f"casectl: {message}")
 
 
 def _care_plan(
@@ -143,6 +163,8 @@ def _care_plan(
     language, note = load_language(lang or family_language(case, today))
     if note:
         _note(f"note: {note}")
+    elif lang is not None:
+        _note(f"note: --lang {lang}: the care plan is in {language.describe()}.")
     doc = family_plan(case, config, today=today, lang=language, redaction=redaction)
     return to_html(doc) if fmt is ExportFormat.html else to_markdown(doc)
 
@@ -159,7 +181,7 @@ def _all_bundles(
     from casectl.share import fhir  # noqa: F401
 
     names = [path.name for path in cases.case_files()]
-    args = (str(cases.root), cases.today, today, key)
+    args = (str(cases.root), cases.today, today, key, cases.config.fhir.identifier_system)
     for lines, invalid in in_chunks(_bundle_lines, args, names, "Exporting"):
         tally["invalid"] += invalid
         tally["written"] += len(lines)
@@ -167,23 +189,34 @@ def _all_bundles(
 
 
 def _bundle_lines(
-    root: str, store_today: dt.date, today: dt.date, key: bytes | None, names: Sequence[str]
+    root: str,
+    store_today: dt.date,
+    today: dt.date,
+    key: bytes | None,
+    identifier_system: str,
+    names: Sequence[str],
 ) -> tuple[list[str], int]:
     """The Bundle lines of some case files, and how many of them were invalid."""
-    from casectl.share.fhir import case_to_bundle
+    from casectl.share.fhir import case_to_bundle, user_keys_of
     from casectl.store import CaseStore
-    from casectl.store.fast import read_case
+    from casectl.store.fast import read_case_and_data
 
     cases = CaseStore(Path(root), today=store_today)
     lines: list[str] = []
     invalid = 0
     for name in names:
         try:
-            case = read_case(cases, cases.root / name)
+            case, data = read_case_and_data(cases, cases.root / name)
         except InvalidCaseFile:
             invalid += 1
             continue
-        bundle = case_to_bundle(case, today=today, redaction=_redaction(case.id, key))
+        bundle = case_to_bundle(
+            case,
+            today=today,
+            redaction=_redaction(case.id, key),
+            identifier_system=identifier_system,
+            user_keys=user_keys_of(data),
+        )
         lines.append(json.dumps(bundle, ensure_ascii=False, separators=(",", ":")) + "\n")
     return lines, invalid
 
@@ -194,14 +227,7 @@ def _write(text: str | Iterable[str], output: str | None) -> None:
         for piece in [text] if isinstance(text, str) else text:
             sys.stdout.write(piece)
         return
-    from casectl.store import write_atomic
+    from casectl.store.outfile import write_output_file
 
-    path = Path(output)
-    try:
-        write_atomic(path, text)
-    except FileNotFoundError:
-        raise CaseNotFound(
-            f"-o {output}: there is no folder {path.parent}; create it first."
-        ) from None
-    except OSError as exc:
-        raise InvalidInput(f"-o {output}: cannot be written ({exc.strerror}).") from None
+    # A regular file or nothing: never through a link, never over a device or a folder.
+    write_output_file(Path(output), text)

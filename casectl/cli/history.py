@@ -43,10 +43,15 @@ def history(
     if fmt is Format.json:
         emit_json(rows)
     elif diff:
+        from casectl.text import printable
+
+        # Commit messages, authors and diffs are whatever git holds: escaped for the terminal.
         for row in rows:
             sys.stdout.write(
-                f"{row['date']}  {row['author']}  [{row['stage']}]  {row['summary']}\n"
-                f"commit {row['commit']}\n\n{row['diff']}\n"
+                printable(
+                    f"{row['date']}  {row['author']}  [{row['stage']}]  {row['summary']}\n"
+                    f"commit {row['commit']}\n\n{row['diff']}\n"
+                )
             )
     else:
         for row in rows:

@@ -32,10 +32,12 @@ def migrate(
 
     cases = store(ctx)
     migrated, problems = migrate_cases(cases, case_ids or None, dry_run=dry_run)
+    from casectl.cli.common import echo_err, echo_ok
+
     for item in migrated:
-        typer.echo(str(item))
+        echo_ok(str(item))
     for problem in problems:
-        typer.echo(f"casectl: {problem}", err=True)
+        echo_err(f"casectl: {problem}")
     verb = "would migrate" if dry_run else "migrated"
     total = len(case_ids) if case_ids else len(cases.case_files())
     typer.echo(

@@ -1,7 +1,14 @@
-"""One way to print rows for people and for scripts: `--format table|json|csv|tsv|ids`.
+"""One way to print rows for people, scripts and spreadsheets: `--format table|json|csv|tsv|ids|xlsx`.
 
 A table is drawn (with colour) only when stdout is a terminal; piped, `table` prints plain
 tab-separated columns with a header. JSON and CSV field names are a documented contract.
+
+What reaches a terminal has every control character escaped (casectl.text.printable): `table`
+always, and CSV or TSV when standard output is a terminal. JSON, and TSV or CSV to a pipe or a
+file, are exact. CSV is the spreadsheet format, so a text cell that a spreadsheet would take
+for a formula gets a quote in front (casectl.text.spreadsheet_safe); `xlsx` is a real
+workbook, every text cell stored as text. `-o FILE` writes any of them atomically, to a
+regular file only (casectl.store.outfile).
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
-from casectl.errors import InvalidInput
+from casectl.errors import CasectlError, ExitStatus, InvalidInput
+from casectl.text import printable, spreadsheet_safe
 
 
 class Format(StrEnum):
@@ -25,6 +33,43 @@ class Format(StrEnum):
     csv = "csv"
     tsv = "tsv"
     ids = "ids"
+    xlsx = "xlsx"
+
+
+class BinaryToTerminal(CasectlError):
+    exit_status = ExitStatus.USAGE
+
+
+# Columns that hold dates (as ISO text or dates): real dates in a workbook.
+DATE_FIELDS = frozenset(
+    {"due", "opened", "last_contact", "next_review", "dob", "date", "as_of", "since"}
+)
+# The first characters after which spreadsheet_safe may have something to do.
+_MAYBE_FORMULA = frozenset("=+-@\t\r'")
+
+
+def output_option() -> Any:
+    """`-o FILE`, shared by the read commands."""
+    import typer
+
+    return typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write to this file (atomically, mode 0600; a regular file only) instead of standard output.",
+        show_default=False,
+    )
+
+
+def bom_option() -> Any:
+    """`--bom`, shared by the read commands that write CSV."""
+    import typer
+
+    return typer.Option(
+        False,
+        "--bom",
+        help="Start CSV/TSV with a UTF-8 byte-order mark, so Excel reads accents right.",
+    )
 
 
 RISK_STYLE = {"high": "bold red", "moderate": "yellow", "low": "green"}
@@ -57,20 +102,31 @@ _AS_IS = frozenset({str, int, float, type(None)})  # what the csv module writes 
 
 
 def _write_delimited(
-    out: Any, records: Sequence[Sequence[Any]], fields: Sequence[str], delimiter: str
+    out: Any,
+    records: Sequence[Sequence[Any]],
+    fields: Sequence[str],
+    delimiter: str,
+    *,
+    for_spreadsheet: bool = False,
+    for_terminal: bool = False,
 ) -> None:
     """CSV or TSV: a header, then each record with every value made plain text.
 
     Column by column (a review's `flags` holds tuples; most columns need nothing), in C loops.
     The csv module quotes a cell holding a line feed but not one holding a lone carriage return
     when lines end in "\n"; a record with one is written with every cell quoted, so that no
-    reader takes it for the end of a line.
+    reader takes it for the end of a line. `for_spreadsheet`: text cells that could start a
+    formula are neutralised (numbers are written as numbers: -3 is not a formula).
+    `for_terminal`: control characters are escaped.
     """
     columns: list[Sequence[Any]] = list(zip(*records, strict=True))
     changed = False
     for n, column in enumerate(columns):
         if not _AS_IS.issuperset(map(type, column)):
-            columns[n] = [v if v.__class__ in _AS_IS else _cell(v) for v in column]
+            columns[n] = column = [v if v.__class__ in _AS_IS else _cell(v) for v in column]
+            changed = True
+        if for_spreadsheet and any(v.__class__ is str and v[:1] in _MAYBE_FORMULA for v in column):
+            columns[n] = [spreadsheet_safe(v) if v.__class__ is str else v for v in column]
             changed = True
     rows: Sequence[Sequence[Any]] = list(zip(*columns, strict=True)) if changed else records
     buffer = io.StringIO()
@@ -87,7 +143,7 @@ def _write_delimited(
             has_cr = any(isinstance(cell, str) and "\r" in cell for cell in row)
             (quoted if has_cr else writer).writerow(row)
         text = buffer.getvalue()
-    out.write(text)
+    out.write(printable(text) if for_terminal else text)
 
 
 def json_default(value: Any) -> Any:
@@ -145,14 +201,19 @@ def emit_rows(
     *,
     title: str | None = None,
     id_field: str = "case_id",
+    output: str | None = None,
+    bom: bool = False,
 ) -> None:
-    """Print `rows` (dicts holding at least `fields`) in the chosen format."""
+    """Print `rows` (dicts holding at least `fields`) in the chosen format, or write them to
+    the file `output`."""
     emit_records(
         [[row.get(f) for f in fields] for row in rows],
         fields,
         fmt,
         title=title,
         id_field=id_field,
+        output=output,
+        bom=bom,
     )
 
 
@@ -163,9 +224,19 @@ def emit_records(
     *,
     title: str | None = None,
     id_field: str = "case_id",
+    output: str | None = None,
+    bom: bool = False,
 ) -> None:
-    """Print `records` (sequences of values in the order of `fields`) in the chosen format."""
-    out = sys.stdout
+    """Print `records` (sequences of values in the order of `fields`) in the chosen format,
+    or write them to the file `output` (`-` or None: standard output)."""
+    check_bom(fmt, bom)
+    if fmt is Format.xlsx:
+        write_workbook([Sheet(title or "casectl", fields, records)], output)
+        return
+    to_file = output is not None and output != "-"
+    out: Any = io.StringIO() if to_file else sys.stdout
+    if bom:
+        out.write(BOM)
     if fmt is Format.json:
         write = out.write
         for piece in json_records(records, fields):
@@ -174,11 +245,20 @@ def emit_records(
         at = list(fields).index(id_field)
         seen = dict.fromkeys(str(record[at]) for record in records)  # once each, in order
         out.write("".join(ident + "\n" for ident in seen))
-    elif fmt in (Format.csv, Format.tsv) or not is_tty():
-        # Piped, `table` prints what `tsv` prints: plain, parseable, one row a line.
-        _write_delimited(out, records, fields, "," if fmt is Format.csv else "\t")
+    elif fmt in (Format.csv, Format.tsv) or to_file or not is_tty():
+        # Piped, `table` prints what `tsv` prints: plain, parseable, one row a line; but it is
+        # the format for people, so it is escaped like a table.
+        _write_delimited(
+            out,
+            records,
+            fields,
+            "," if fmt is Format.csv else "\t",
+            for_spreadsheet=fmt is Format.csv,
+            for_terminal=fmt is Format.table or (not to_file and is_tty()),
+        )
     else:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, header_style="bold")
         for f in fields:
@@ -186,8 +266,63 @@ def emit_records(
         risk_at = list(fields).index("risk") if "risk" in fields else None
         for record in records:
             style = None if risk_at is None else RISK_STYLE.get(str(record[risk_at]))
-            table.add_row(*(_cell(v) for v in record), style=style)
+            # Text, not str: a cell is shown as it is, never read as rich markup.
+            table.add_row(*(Text(printable(_cell(v))) for v in record), style=style)
         console().print(table)
+    if to_file:
+        assert output is not None
+        write_file(output, out.getvalue())
+
+
+BOM = "\ufeff"
+
+
+def check_bom(fmt: Format, bom: bool) -> None:
+    """`--bom` is for the delimited formats a spreadsheet opens."""
+    if bom and fmt not in (Format.csv, Format.tsv):
+        raise InvalidInput("--bom is for --format csv or tsv (a byte-order mark for spreadsheets).")
+
+
+def write_file(output: str, data: str | bytes) -> None:
+    """Write a command's output to the file the user named: atomically, regular files only."""
+    from casectl.store.outfile import write_output_file
+
+    write_output_file(Path(output), data)
+
+
+# --- workbooks ---
+
+
+class Sheet:
+    """One worksheet: a name, the column names, and rows of values in that order."""
+
+    __slots__ = ("fields", "name", "records")
+
+    def __init__(self, name: str, fields: Sequence[str], records: Sequence[Sequence[Any]]) -> None:
+        self.name = name
+        self.fields = fields
+        self.records = records
+
+
+def write_workbook(sheets: Sequence[Sheet], output: str | None) -> None:
+    """An .xlsx workbook of `sheets`, to the file `output` or to standard output when that is
+    not a terminal (a workbook is binary: it is refused on a terminal)."""
+    to_file = output is not None and output != "-"
+    if not to_file and is_tty():
+        raise BinaryToTerminal(
+            "an xlsx workbook is a binary file and standard output is a terminal; "
+            "give -o FILE.xlsx or redirect: > FILE.xlsx"
+        )
+    from casectl.cli.workbook import workbook_bytes
+
+    data = workbook_bytes(sheets, DATE_FIELDS)
+    if to_file:
+        assert output is not None
+        write_file(output, data)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
 
 
 def emit_json(data: Any) -> None:

@@ -17,11 +17,13 @@ from casectl.dates import age_in_years, completed_years
 from casectl.models.case import Case
 from casectl.models.people import Client
 from casectl.models.records import RiskAssessment, Vitals
-from casectl.state import latest_stage, next_review, open_referrals, timeline
+from casectl.state import CaseState, derive, timeline
+from casectl.text import printable
 
 
 def _e(value: object) -> str:
-    return escape(str(value))
+    """Case text as it is: never rich markup, never a control character."""
+    return escape(printable(str(value)))
 
 
 def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:
@@ -57,6 +59,8 @@ def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:
                     )
             except ClinicalInputError as exc:
                 text += f" ({exc})"
+        elif age < 2 and client.sex in ("female", "male"):
+            text += _who_growth(client, on, v)
         lines.append(text)
     others = [
         f"{label} {value}"
@@ -71,6 +75,34 @@ def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:
     if others:
         lines.append(", ".join(others))
     return lines
+
+
+def _who_growth(client: Client, on: dt.date, v: Vitals) -> str:
+    """Under 2: WHO 2006 percentiles, at the corrected age for a child born preterm."""
+    from casectl.clinical.errors import ClinicalInputError
+    from casectl.clinical.who_growth import who_growth
+
+    try:
+        g = who_growth(
+            (on - client.dob).days,
+            client.sex,
+            v.height_cm,
+            v.weight_kg,
+            gestational_age_weeks=client.gestational_age_weeks,
+        )
+    except ClinicalInputError as exc:
+        return f" ({exc})"
+    parts = [
+        f"{label} percentile {'<1' if pct < 1 else '>99' if pct > 99 else f'{pct:.0f}'} ({category})"
+        for label, pct, category in (
+            ("weight-for-age", g.weight_for_age_percentile, g.weight_for_age_category),
+            ("length-for-age", g.length_for_age_percentile, g.length_for_age_category),
+            ("weight-for-length", g.weight_for_length_percentile, g.weight_for_length_category),
+        )
+        if pct is not None
+    ]
+    corrected = f", corrected age {g.age_months:.1f} months" if g.corrected else ""
+    return f"; WHO 2006{corrected}: " + ", ".join(parts)
 
 
 def render_risk(out: Any, risk: RiskAssessment | None) -> None:
@@ -94,12 +126,11 @@ def render_risk(out: Any, risk: RiskAssessment | None) -> None:
 
 def render_case(out: Any, case: Case, config: Config, today: dt.date) -> None:
     """A case summary for a person at a terminal (plain text when piped)."""
+    state = derive(case, on=today)
     c = case.client
     age = completed_years(c.dob, today)
     out.print(f"[bold]{_e(case.id)}[/]  {_e(c.name)}, {age} y, {c.sex}  — {case.status}")
-    out.print(
-        f"Case manager {_e(case.case_manager)}; opened {case.opened}; stage: {latest_stage(case)}"
-    )
+    out.print(f"Case manager {_e(case.case_manager)}; opened {case.opened}; stage: {state.stage}")
     if case.closed:
         out.print(f"Closed {case.closed}: {_e(case.closed_reason)}")
     if case.transferred_to:
@@ -108,7 +139,7 @@ def render_case(out: Any, case: Case, config: Config, today: dt.date) -> None:
     out.print(f"Language: {_e(c.preferred_language)}{interp}")
     if c.cultural_considerations:
         out.print(f"Culture: {_e(c.cultural_considerations)}")
-    _flags(out, case)
+    _flags(out, state)
     if case.family:
         out.print("\n[bold]Family[/]")
         for m in case.family:
@@ -131,30 +162,36 @@ def render_case(out: Any, case: Case, config: Config, today: dt.date) -> None:
         out.print(f"\n[bold]Vitals[/] ({assessment.date})")
         for line in vitals_lines(c, assessment.date, assessment.vitals):
             out.print(f"  {_e(line)}")
-    _plan(out, case, today)
-    refs = open_referrals(case)
+    _plan(out, state, today)
+    refs = state.open_referrals
     if refs:
         out.print("\n[bold]Open referrals[/]")
         for r in refs:
-            days = (today - r["since"]).days
+            days = (today - r.since).days
             out.print(
-                f"  {r['id']}: {_e(r['to'])} — {r['status']} since {r['since']} ({days} d); {_e(r['reason'])}"
+                f"  {r.referral.id}: {_e(r.referral.to)} — {r.status} since {r.since} ({days} d); "
+                f"{_e(r.referral.reason)}"
             )
     upcoming = [
-        (a, s) for a, s in case.appointments().values() if s == "scheduled" and a.date >= today
+        a.appointment
+        for a in state.appointments
+        if a.status == "scheduled" and a.appointment.date >= today
     ]
     if upcoming:
         out.print("\n[bold]Upcoming appointments[/]")
-        for a, _ in sorted(upcoming, key=lambda x: x[0].date):
-            out.print(f"  {a.date} {_e(a.with_)}: {_e(a.purpose)}")
-    last = case.last_follow_up
-    review = next_review(case, config)
+        for a in sorted(upcoming, key=lambda a: a.date):
+            out.print(f"  {a.date} {_e(a.id)} {_e(a.with_)}: {_e(a.purpose)}")
+    last = state.last_contact
+    review = state.next_review
     out.print("")
     out.print(
         f"Last contact: {last.date} ({last.mode}) — {_e(last.summary)}"
         if last
         else "Last contact: none yet"
     )
+    attempt = state.last_attempt
+    if attempt is not None and attempt is not last:
+        out.print(f"Last attempt: {attempt.date} ({attempt.mode}, {attempt.outcome})")
     if review:
         late = (today - review).days
         flag = f" [bold red]overdue by {late} d[/]" if late > 0 else ""
@@ -166,60 +203,147 @@ def render_case(out: Any, case: Case, config: Config, today: dt.date) -> None:
         )
 
 
-def _flags(out: Any, case: Case) -> None:
-    from casectl.clinical.risk import latest_instruments
-
-    for inst, where in latest_instruments(case).values():
-        for flag in inst.flags:
-            out.print(f"[bold red]SAME-DAY FLAG[/] {_e(flag)} ({_e(where)})")
-
-
-def goal_progress(case: Case) -> dict[str, str]:
-    """The latest progress noted for each goal at follow-up."""
-    latest: dict[str, str] = {}
-    for contact in sorted(case.follow_ups, key=lambda f: f.date):
-        for note in contact.progress:
-            latest[note.goal] = note.progress
-    return latest
+def _flags(out: Any, state: CaseState) -> None:
+    for flag in state.safety:
+        if flag.open:
+            out.print(
+                f"[bold red]SAME-DAY FLAG[/] {_e(flag.text)} ({_e(flag.source)}); "
+                "record the action with follow-up --safety-action"
+            )
+        else:
+            out.print(
+                f"Safety flag {flag.raised}: {_e(flag.text)} — acted on {flag.acted_on}: "
+                f"{_e(flag.action)}"
+            )
 
 
-def _plan(out: Any, case: Case, today: dt.date) -> None:
-    plan = case.current_plan
+def _plan(out: Any, state: CaseState, today: dt.date) -> None:
+    plan = state.plan
     if plan is None:
         return
-    progress = goal_progress(case)
     agreed = ", ".join(plan.agreed_by)
     out.print(
         f"\n[bold]Care plan[/] ({plan.date}; review every {plan.review_interval_days} d; agreed by {_e(agreed)})"
     )
-    for g in plan.goals:
-        late = (
-            " [red](past target)[/]"
-            if g.target_date < today and g.status not in ("achieved", "discontinued")
+    for standing in state.goals:
+        g = standing.goal
+        late = " [red](past target)[/]" if g.target_date < today and standing.open else ""
+        seen = (
+            f", latest: {standing.progress} ({standing.progress_on})"
+            if standing.progress and standing.open
             else ""
         )
-        seen = f", latest: {progress[g.id]}" if g.id in progress else ""
         out.print(
-            f"  {g.id} [{g.domain}] {_e(g.description)} — {g.status}{seen}; target {_e(g.target)} by {g.target_date}{late}"
+            f"  {g.id} [{g.domain}] {_e(g.description)} — {standing.status}{seen}; "
+            f"target {_e(g.target)} by {g.target_date}{late}"
         )
-    for i in plan.interventions:
-        when = f"due {i.due}" if i.due else _e(i.frequency or "")
-        out.print(f"    {i.id}: {_e(i.description)} — {_e(i.owner)}, {when}, {i.status}")
+    for step in state.interventions:
+        i = step.intervention
+        when = _e(i.frequency) if i.frequency else ""
+        if step.open and step.next_due:
+            when = f"{when}, next due {step.next_due}" if when else f"due {step.next_due}"
+        if step.last_done:
+            when += f", last done {step.last_done}"
+        out.print(f"    {i.id}: {_e(i.description)} — {_e(i.owner)}, {when}, {step.status}")
+
+
+def _day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def state_json(state: CaseState) -> dict[str, Any]:
+    """The derived state as JSON: `show --format json`'s `derived` block (a documented contract)."""
+    case = state.case
+    review = state.next_review
+    today = state.as_of
+    return {
+        "as_of": today.isoformat(),
+        "age": completed_years(case.client.dob, today),
+        "stage": state.stage,
+        "risk": state.risk_level,
+        "next_review": _day(review),
+        "days_overdue": max(0, (today - review).days) if review else None,
+        "last_contact": _day(state.last_contact.date) if state.last_contact else None,
+        "open_referrals": [
+            {
+                "id": r.referral.id,
+                "to": r.referral.to,
+                "reason": r.referral.reason,
+                "status": r.status,
+                "since": r.since.isoformat(),
+            }
+            for r in state.open_referrals
+        ],
+        "goal_progress": {g.goal.id: g.progress for g in state.goals if g.progress},
+        "goals": [
+            {
+                "id": g.goal.id,
+                "status": g.status,
+                "since": g.since.isoformat(),
+                "progress": g.progress,
+                "progress_on": _day(g.progress_on),
+                "target_date": g.goal.target_date.isoformat(),
+                "reason": g.reason,
+            }
+            for g in state.goals
+        ],
+        "interventions": [
+            {
+                "id": i.intervention.id,
+                "status": i.status,
+                "since": i.since.isoformat(),
+                "next_due": _day(i.next_due),
+                "last_done": _day(i.last_done),
+                "times_done": i.times_done,
+                "recurring": i.recurring,
+            }
+            for i in state.interventions
+        ],
+        "referrals": [
+            {
+                "id": r.referral.id,
+                "status": r.status,
+                "made": r.made.isoformat(),
+                "since": r.since.isoformat(),
+            }
+            for r in state.referrals
+        ],
+        "appointments": [
+            {
+                "id": a.appointment.id,
+                "date": a.appointment.date.isoformat(),
+                "with": a.appointment.with_,
+                "status": a.status,
+            }
+            for a in state.appointments
+        ],
+        "safety_flags": [
+            {
+                "code": f.code,
+                "raised": f.raised.isoformat(),
+                "text": f.text,
+                "source": f.source,
+                "open": f.open,
+                "acted_on": _day(f.acted_on),
+                "action": f.action,
+            }
+            for f in state.safety
+        ],
+        "consents": [
+            {
+                "kind": c.consent.kind,
+                "given_by": c.consent.given_by,
+                "expires": _day(c.consent.expires),
+                "standing": c.standing,
+                "days_left": c.days_left,
+            }
+            for c in state.consents
+        ],
+    }
 
 
 def case_json(case: Case, config: Config, today: dt.date) -> dict[str, Any]:
-    """The whole case as JSON plus a `derived` block (computed today, never stored)."""
-    risk = case.current_risk
-    review = next_review(case, config)
+    """The whole case as JSON plus a `derived` block (computed as of `today`, never stored)."""
     data = case.model_dump(mode="json", by_alias=True, exclude_none=True)
-    data["derived"] = {
-        "as_of": today.isoformat(),
-        "age": completed_years(case.client.dob, today),
-        "stage": latest_stage(case),
-        "risk": risk.effective_level if risk else None,
-        "next_review": review.isoformat() if review else None,
-        "days_overdue": max(0, (today - review).days) if review else None,
-        "open_referrals": [{**r, "since": r["since"].isoformat()} for r in open_referrals(case)],
-        "goal_progress": goal_progress(case),
-    }
+    data["derived"] = state_json(derive(case, on=today))
     return data

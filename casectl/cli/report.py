@@ -10,13 +10,15 @@ import typer
 
 from casectl.cli.app import commands as app
 from casectl.cli.common import store, when
-from casectl.cli.output import Format, emit_json, emit_rows
+from casectl.cli.output import Format, Sheet, bom_option, emit_rows, output_option
 
 
 class ReportFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    csv = "csv"
+    xlsx = "xlsx"
 
 
 def _cases(cases: Any) -> list[Any]:
@@ -49,8 +51,13 @@ def report(
         None, "--since", help="Count contacts from this day (default 90 days before --as-of)."
     ),
     fmt: ReportFormat = typer.Option(
-        ReportFormat.table, "--format", "-f", help="table, json or markdown."
+        ReportFormat.table,
+        "--format",
+        "-f",
+        help="table, json, markdown, csv (the per-case table) or xlsx (a sheet per section).",
     ),
+    output: str | None = output_option(),
+    bom: bool = bom_option(),
     deidentify: bool = typer.Option(
         False,
         "--deidentify",
@@ -65,6 +72,7 @@ def report(
 
     Example: casectl report --since 2026-09-01 --format markdown --deidentify > report.md
     """
+    from casectl.cli.output import check_bom, write_file, write_workbook
     from casectl.dates import parse_date
     from casectl.errors import InvalidInput
     from casectl.review.report import (
@@ -75,6 +83,7 @@ def report(
         summary_rows,
     )
 
+    check_bom(Format.csv if fmt is ReportFormat.csv else Format.table, bom)
     cases = store(ctx)
     day = when(as_of, "--as-of")
     start = parse_date(since, what="--since", base=day) if since else default_since(day)
@@ -99,12 +108,30 @@ def report(
         since=start,
         pseudonyms=pseudonyms,
     )
-    if fmt is ReportFormat.json:
-        emit_json(data)
-    elif fmt is ReportFormat.markdown:
-        sys.stdout.write(render_markdown(data))
+    to_file = output is not None and output != "-"
+    if fmt is ReportFormat.csv:
+        emit_rows(data["cases"], CASE_FIELDS, Format.csv, output=output, bom=bom)
+    elif fmt is ReportFormat.xlsx:
+        write_workbook(report_sheets(data), output)
+    elif fmt is ReportFormat.json or fmt is ReportFormat.markdown:
+        from casectl.cli.output import dumps_json, is_tty
+        from casectl.text import printable
+
+        text = dumps_json(data) + "\n" if fmt is ReportFormat.json else render_markdown(data)
+        if to_file:
+            assert output is not None
+            write_file(output, text)
+        else:
+            # Markdown is read on a terminal too: control characters shown escaped there.
+            sys.stdout.write(printable(text) if is_tty() else text)
     else:
         title = "Caseload report (de-identified)" if deidentify else "Caseload report"
+        if to_file:
+            from casectl.errors import InvalidInput
+
+            raise InvalidInput(
+                "-o writes --format json, markdown, csv or xlsx; the table is for a terminal."
+            )
         emit_rows(
             summary_rows(data),
             ["section", "measure", "value"],
@@ -113,3 +140,27 @@ def report(
         )
         sys.stdout.write("\n")
         emit_rows(data["cases"], CASE_FIELDS, Format.table, title="Cases")
+
+
+def report_sheets(data: dict[str, Any]) -> list[Sheet]:
+    """The report as a workbook: what it covers, one sheet per section (each figure a row,
+    a breakdown one row per part), and the per-case table."""
+    from casectl.review.report import CASE_FIELDS, SECTIONS
+
+    about = [
+        ["as_of", data["as_of"]],
+        ["since", data["since"]],
+        ["deidentified", data["deidentified"]],
+    ]
+    sheets = [Sheet("report", ["measure", "value"], about)]
+    for section in SECTIONS:
+        rows: list[list[Any]] = []
+        for measure, value in data[section].items():
+            if isinstance(value, dict):
+                rows += [[f"{measure}: {part}", count] for part, count in value.items()]
+            else:
+                rows.append([measure, value])
+        sheets.append(Sheet(section, ["measure", "value"], rows))
+    cases = [[row.get(f) for f in CASE_FIELDS] for row in data["cases"]]
+    sheets.append(Sheet("cases", CASE_FIELDS, cases))
+    return sheets

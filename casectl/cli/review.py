@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from casectl.cli.app import commands as app
-from casectl.cli.output import Format
+from casectl.cli.output import Format, bom_option, output_option
 
 if TYPE_CHECKING:
     from casectl.review.caseload import Filters
@@ -63,8 +63,13 @@ def review(
         None, "--case", help="Only these case ids; repeatable or comma-separated."
     ),
     fmt: Format = typer.Option(
-        Format.table, "--format", "-f", help="table, json, csv, tsv or ids (case ids, once each)."
+        Format.table,
+        "--format",
+        "-f",
+        help="table, json, csv, tsv, ids (case ids, once each) or xlsx (needs -o or a redirect).",
     ),
+    output: str | None = output_option(),
+    bom: bool = bom_option(),
     exit_code: bool = typer.Option(
         False, "--exit-code", help="Exit 3 when anything listed is overdue (for scripts and cron)."
     ),
@@ -72,29 +77,32 @@ def review(
         False, "--no-cache", help="Read every file; ignore the summary index."
     ),
 ) -> None:
-    """What needs attention: reviews, referrals to chase, appointments, interventions, goals,
-    reassessments, cases with no plan and stale risk records — overdue first.
+    """What needs attention: same-day safety flags first, then reviews, referrals to chase,
+    appointments, interventions, goals, reassessments, cases with no plan and stale risk records.
 
     Example: casectl review --within 2w --risk high --format csv
     """
+    from casectl.cli.output import check_bom
     from casectl.dates import parse_date, parse_duration_days
     from casectl.errors import ExitStatus
     from casectl.review.caseload import Filters
-    from casectl.review.worklist import REVIEW_FIELDS, any_overdue
+    from casectl.review.worklist import REVIEW_FIELDS, needs_attention
 
+    check_bom(fmt, bom)
     filters = Filters.parse(
         status=status, risk=risk, manager=manager, stage=stage, cases=case, kinds=kind
     )
     day = parse_date(as_of, what="--as-of") if as_of else None
     days = parse_duration_days(within, what="--within") if within else None
     items, days, day = _items(ctx.find_root().obj, filters, day, days, show_all, no_cache)
-    if fmt is Format.table:
+    if fmt is Format.table and output in (None, "-"):
         _table(items, day.isoformat(), days)
     else:
         from casectl.cli.output import emit_records
 
-        emit_records(items, REVIEW_FIELDS, fmt)
-    if exit_code and any_overdue(items):
+        title = f"Review {day.isoformat()}"
+        emit_records(items, REVIEW_FIELDS, fmt, output=output, bom=bom, title=title)
+    if exit_code and needs_attention(items):
         raise typer.Exit(int(ExitStatus.OVERDUE))
 
 
@@ -143,18 +151,12 @@ def _table(items: list[ReviewItem], as_of: str, days: int) -> None:
     if not is_tty():
         emit_records(items, REVIEW_FIELDS, Format.table)  # plain columns with a header
         return
-    from rich.markup import escape
-
     if not items:
         console().print(f"Nothing needs attention as of {as_of}.")
         return
     columns = [REVIEW_FIELDS.index(f) for f in TABLE_FIELDS]
     for group in GROUPS:
-        shown = [
-            [escape(v) if isinstance(v, str) else v for v in (item[n] for n in columns)]
-            for item in items
-            if item.group == group
-        ]
+        shown = [[item[n] for n in columns] for item in items if item.group == group]
         if shown:
             title = GROUP_TITLES[group].format(days=days) + f" — {len(shown)} as of {as_of}"
             emit_records(shown, TABLE_FIELDS, Format.table, title=title)

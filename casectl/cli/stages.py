@@ -21,9 +21,9 @@ from casectl.cli.common import (
     drop_empty,
     echo_ok,
     from_file,
-    next_handle,
     recorder,
-    save,
+    run_step,
+    say_step,
     split_csv,
     store,
     when,
@@ -47,33 +47,95 @@ Answers = typer.Option(
     "--answers",
     help="The instrument's answers, comma-separated (blank for unanswered): 0,1,2,…",
 )
+Member = typer.Option(
+    None,
+    "--member",
+    help="A family member's id when they answered the instrument about themselves (a caregiver's PHQ-9).",
+)
 
 
-def _base(
-    ctx: typer.Context, from_: str | None, date: str | None, by: str | None, note: str | None
-) -> dict[str, Any]:
+def _base(from_: str | None, date: str | None, by: str | None, note: str | None) -> dict[str, Any]:
+    """The draft a stage starts from: the --from file, with --date, --by and --note over it.
+
+    A date or recorder the user did not give is filled in by the stage (today; the config's
+    case manager, else the login name)."""
     data = from_file(from_)
-    if date or "date" not in data:
+    if date:
         data["date"] = when(date)
-    if by or "recorded_by" not in data:
-        data["recorded_by"] = recorder(store(ctx), by)
+    if by:
+        data["recorded_by"] = by
     if note:
         data["note"] = note
     return data
 
 
-def _instrument(name: str | None, answers: str | None) -> list[dict[str, Any]]:
+def _when_and_who(ctx: typer.Context) -> tuple[dt.date, str]:
+    """The defaults a stage stamps a record with: today, and who is recording."""
+    return when(None), recorder(store(ctx), None)
+
+
+def _instrument(
+    name: str | None, answers: str | None, member: str | None = None
+) -> list[dict[str, Any]]:
     if not name:
-        if answers:
-            raise InvalidInput("--answers needs --instrument NAME.")
+        if answers or member:
+            raise InvalidInput("--answers and --member need --instrument NAME.")
         return []
     from casectl.cli.common import stdin_is_tty
     from casectl.stages.instruments import instrument_record, score_answers, to_record
 
+    whose = {"member": member} if member else {}
     if answers is None and stdin_is_tty():
         result = score_answers(name, administer(name))
-        return [to_record(result).model_dump(exclude_unset=True)]
-    return [instrument_record(name, answers).model_dump(exclude_unset=True)]
+        return [{**to_record(result).model_dump(exclude_unset=True), **whose}]
+    return [{**instrument_record(name, answers).model_dump(exclude_unset=True), **whose}]
+
+
+def _tracking(
+    data: dict[str, Any],
+    *,
+    adherence: str | None,
+    psychiatric_admissions: int | None,
+    discharged: str | None,
+    caregiver_depression: list[str] | None,
+    hba1c: float | None,
+    immunisations: str | None,
+    immunisations_date: str | None,
+    milestones: list[str] | None,
+    school_plan: str | None,
+) -> None:
+    """Add the mental-health and chronic-condition options of `assess` to its record."""
+    data.update(drop_empty({"medication_adherence": adherence, "hba1c_percent": hba1c}))
+    use = drop_empty(
+        {
+            "psychiatric_admissions_12m": psychiatric_admissions,
+            "last_psychiatric_discharge": when(discharged, "--discharged") if discharged else None,
+        }
+    )
+    if use:
+        data["utilisation"] = {**data.get("utilisation", {}), **use}
+    if caregiver_depression:
+        care = data.setdefault("caregiving", {})
+        care["depression"] = [*care.get("depression", []), *split_csv(caregiver_depression)]
+    if immunisations_date and not immunisations:
+        raise InvalidInput(
+            "--immunisations-date needs --immunisations up-to-date|not-up-to-date|unknown."
+        )
+    if immunisations:
+        data["immunisations"] = drop_empty(
+            {
+                "status": immunisations,
+                "date": when(immunisations_date, "--immunisations-date")
+                if immunisations_date
+                else None,
+            }
+        )
+    data["milestones"] = [*data.get("milestones", []), *(milestones or [])]
+    if school_plan:
+        plan = parse_spec(school_plan, first="kind", option="--school-plan")
+        if "review" in plan:
+            plan["review"] = when(str(plan["review"]), "--school-plan review")
+        data["school_plan"] = plan
 
 
 def administer(name: str) -> list[int | None]:
@@ -145,6 +207,7 @@ def screen(
     reason: str | None = typer.Option(None, "--reason", help="Why eligible or not."),
     instrument: str | None = Instrument,
     answers: str | None = Answers,
+    member: str | None = Member,
     date: str | None = Date,
     by: str | None = By,
     note: str | None = Note,
@@ -154,10 +217,9 @@ def screen(
 
     Example: casectl screen C-2026-0001 --referral-source "NICU social work" --referral-reason "feeding problems" --eligible --reason "complex needs, housing unstable"
     """
-    from casectl.models.records import Screening
-    from casectl.stages.records import screen as record_screen
+    from casectl.stages.screen import screen as screen_step
 
-    data = _base(ctx, from_, date, by, note)
+    data = _base(from_, date, by, note)
     data.update(
         drop_empty(
             {
@@ -179,9 +241,12 @@ def screen(
     )
     if situation:
         data["situation"] = {**data.get("situation", {}), **situation}
-    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers)]
-    record = build_record(
-        Screening,
+    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers, member)]
+    on, who = _when_and_who(ctx)
+    step = run_step(
+        ctx,
+        case_id,
+        lambda case, draft: screen_step(case, draft, on=on, by=who),
         drop_empty(data),
         options={
             "referral_source": "--referral-source",
@@ -191,10 +256,8 @@ def screen(
         },
         command="screen",
     )
-    case = save(ctx, case_id, lambda c: record_screen(c, record))
-    verdict = "eligible" if record.eligible else "not eligible"
-    echo_ok(f"{case.id}: screening recorded ({verdict}).")
-    _say_flags(record.instruments)
+    say_step(step, next_command="assess" if step.record.eligible else None)
+    _say_safety(step)
 
 
 @app.command()
@@ -270,8 +333,36 @@ def assess(
     caregiver_support: str | None = typer.Option(
         None, "--caregiver-support", help="Who supports the caregiver."
     ),
+    caregiver_depression: list[str] | None = typer.Option(
+        None, "--caregiver-depression", help="A family member (id) with depression (repeatable)."
+    ),
+    adherence: str | None = typer.Option(
+        None, "--adherence", help="Medication adherence: good, partial, poor or unknown."
+    ),
+    psychiatric_admissions: int | None = typer.Option(
+        None, "--psychiatric-admissions", help="Psychiatric admissions in the last 12 months."
+    ),
+    discharged: str | None = typer.Option(
+        None, "--discharged", help="Date of the last discharge from a psychiatric admission."
+    ),
+    hba1c: float | None = typer.Option(None, "--hba1c", help="Latest HbA1c, in %."),
+    immunisations: str | None = typer.Option(
+        None, "--immunisations", help="up-to-date, not-up-to-date or unknown."
+    ),
+    immunisations_date: str | None = typer.Option(
+        None, "--immunisations-date", help="When the immunisation record was checked."
+    ),
+    milestones: list[str] | None = typer.Option(
+        None, "--milestone", help="A developmental milestone noted (repeatable)."
+    ),
+    school_plan: str | None = typer.Option(
+        None,
+        "--school-plan",
+        help='"iep; review=YYYY-MM-DD" (or 504, evaluation, none).',
+    ),
     instrument: str | None = Instrument,
     answers: str | None = Answers,
+    member: str | None = Member,
     date: str | None = Date,
     by: str | None = By,
     note: str | None = Note,
@@ -281,10 +372,9 @@ def assess(
 
     Example: casectl assess C-2026-0001 --health-status "stable, poorly controlled asthma" --diagnosis "Moderate persistent asthma; icd10=J45.40" --height-cm 132 --weight-kg 30 --systolic 108 --diastolic 68 --ed-visits 3
     """
-    from casectl.models.records import Assessment
-    from casectl.stages.records import assess as record_assessment
+    from casectl.stages.assess import assess as assess_step
 
-    data = _base(ctx, from_, date, by, note)
+    data = _base(from_, date, by, note)
     data.update(
         drop_empty(
             {
@@ -347,9 +437,24 @@ def assess(
     care = drop_empty({"strain": caregiver_strain, "support": caregiver_support})
     if care:
         data["caregiving"] = {**data.get("caregiving", {}), **care}
-    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers)]
-    record = build_record(
-        Assessment,
+    _tracking(
+        data,
+        adherence=adherence,
+        psychiatric_admissions=psychiatric_admissions,
+        discharged=discharged,
+        caregiver_depression=caregiver_depression,
+        hba1c=hba1c,
+        immunisations=immunisations,
+        immunisations_date=immunisations_date,
+        milestones=milestones,
+        school_plan=school_plan,
+    )
+    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers, member)]
+    on, who = _when_and_who(ctx)
+    step = run_step(
+        ctx,
+        case_id,
+        lambda case, draft: assess_step(case, draft, on=on, by=who),
         drop_empty(data),
         options={
             "health_status": "--health-status",
@@ -361,17 +466,21 @@ def assess(
             "caregiving": "--caregiver-strain",
             "functional_impact": "--impact",
             "insurance": "--insurance",
+            "medication_adherence": "--adherence",
+            "hba1c_percent": "--hba1c",
+            "immunisations": "--immunisations",
+            "school_plan": "--school-plan",
         },
         command="assess",
     )
-    case = save(ctx, case_id, lambda c: record_assessment(c, record))
-    echo_ok(f"{case.id}: assessment recorded.")
+    record, case = step.record, step.case
+    say_step(step)
     if record.vitals is not None:
         from casectl.cli.render import vitals_lines
 
         for line in vitals_lines(case.client, record.date, record.vitals):
             echo_ok("  " + line)
-    _say_flags(record.instruments)
+    _say_safety(step)
     echo_ok(f"next: casectl risk {case.id}")
 
 
@@ -403,11 +512,11 @@ def risk(
     Example: casectl risk C-2026-0001    then, if a clinician disagrees:
     casectl risk C-2026-0001 --override high --reason "new seizure activity reported by neurology"
     """
+    from casectl.cli.common import save_step
     from casectl.cli.render import render_risk
-    from casectl.clinical.risk import assess_risk
     from casectl.errors import StageOrderError
     from casectl.models.records import RiskOverride
-    from casectl.stages import check_order
+    from casectl.stages.risk import risk as risk_step
 
     if fmt not in ("text", "json"):
         raise InvalidInput(f"--format {fmt!r}: risk prints text or json.")
@@ -447,21 +556,15 @@ def risk(
         else None
     )
 
-    def change(case: Any) -> Any:
-        check_order(case, "risk")
-        record = assess_risk(case, cases.config, on=on, recorded_by=who)
-        updates: dict[str, Any] = {}
-        if overriding is not None:
-            updates["override"] = overriding
-        if note:
-            updates["note"] = note
-        record = record.model_copy(update=updates)
-        return case.model_copy(update={"risk_assessments": [*case.risk_assessments, record]})
+    def make(case: Any) -> Any:
+        return risk_step(case, cases.config, on=on, by=who, override=overriding, note=note)
 
-    result = change(cases.peek(case_id)) if dry_run else save(ctx, case_id, change)
-    show(result.current_risk)
+    step = make(cases.peek(case_id)) if dry_run else save_step(ctx, case_id, make)
+    show(step.record)
     if dry_run and fmt == "text":
         echo_ok("(dry run: nothing recorded)")
+    elif fmt == "text":
+        echo_ok(f"next: casectl plan {step.case.id}")
 
 
 @app.command()
@@ -471,7 +574,7 @@ def plan(
     goals: list[str] | None = typer.Option(
         None,
         "--goal",
-        help='"Description; domain=health; measure=…; target=…; by=YYYY-MM-DD; baseline=…; id=g1" (repeatable).',
+        help='"Description; domain=health; measure=…; target=…; by=YYYY-MM-DD; baseline=…; id=g1" (repeatable). Given again (same id or description) it updates that goal.',
     ),
     interventions: list[str] | None = typer.Option(
         None,
@@ -487,7 +590,7 @@ def plan(
     review_every: str | None = typer.Option(
         None,
         "--review-every",
-        help="Review interval agreed with the family: 30d, 2w, 3m (default: the config's interval for the risk tier).",
+        help="Review interval agreed with the family: 30d, 2w, 3m (default: the plan in force's, else the config's interval for the risk tier).",
     ),
     agreed_by: list[str] | None = typer.Option(
         None, "--agreed-by", help="client or family member ids who agreed (repeatable)."
@@ -495,10 +598,18 @@ def plan(
     family_input: str | None = typer.Option(
         None, "--family-input", help="What the family asked for or chose."
     ),
+    discontinue: list[str] | None = typer.Option(
+        None,
+        "--discontinue",
+        help='End a goal or intervention: "g2" with --reason, or "g2; reason=…" (repeatable).',
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why the goals or interventions given to --discontinue end."
+    ),
     keep_goals: bool = typer.Option(
         True,
         "--keep-goals/--new-goals",
-        help="Carry the current plan's goals and interventions into the new plan.",
+        help="Revise the plan in force (default), or start a new plan from these goals only.",
     ),
     date: str | None = Date,
     by: str | None = By,
@@ -507,61 +618,55 @@ def plan(
 ) -> None:
     """Make or revise the care plan: goals with measure and target date, interventions with owners.
 
+    Run again to revise: goals keep their ids, new ones get new ids, --discontinue ends one, and
+    the same command twice changes nothing.
+
     Example: casectl plan C-2026-0001 --goal "No asthma ED visits; domain=health; measure=ED visits per quarter; target=0; by=2027-05-31" --intervention "Asthma action plan review; owner=pcp; goal=g1; every=monthly" --review-every 30d --agreed-by mother
     """
     from casectl.dates import parse_date, parse_duration_days
-    from casectl.models.records import CarePlan
-    from casectl.stages.records import plan as record_plan
-    from casectl.state import tier_review_days
+    from casectl.stages.plan import plan as plan_step
 
-    cases = store(ctx)
-    existing = cases.peek(case_id)
-    current = existing.current_plan
-    data = _base(ctx, from_, date, by, note)
-    if keep_goals and current is not None and not from_:
-        data.setdefault("goals", [g.model_dump(exclude_unset=True) for g in current.goals])
-        data.setdefault(
-            "interventions", [i.model_dump(exclude_unset=True) for i in current.interventions]
-        )
-        data.setdefault("schedule", [s.model_dump(exclude_unset=True) for s in current.schedule])
-        data.setdefault("resources", list(current.resources))
-        data.setdefault("review_interval_days", current.review_interval_days)
-    goal_ids = {g["id"] for g in data.get("goals", []) if isinstance(g, dict) and "id" in g}
+    data = _base(from_, date, by, note)
     for text in goals or []:
         item = parse_spec(text, first="description", option="--goal")
         if "by" in item:
             item["target_date"] = parse_date(item.pop("by"), what="--goal by=")
-        item.setdefault("id", next_handle("g", goal_ids))
-        item.setdefault("domain", "health")
-        item.setdefault("status", "not-started")
-        goal_ids.add(item["id"])
         data.setdefault("goals", []).append(item)
-    step_ids = {i["id"] for i in data.get("interventions", []) if isinstance(i, dict) and "id" in i}
     for text in interventions or []:
         item = parse_spec(text, first="description", option="--intervention")
         if "every" in item:
             item["frequency"] = item.pop("every")
         if "due" in item:
             item["due"] = parse_date(item["due"], what="--intervention due=")
-        item.setdefault("id", next_handle("i", step_ids))
-        item.setdefault("status", "planned")
-        step_ids.add(item["id"])
         data.setdefault("interventions", []).append(item)
     for text in schedule or []:
         data.setdefault("schedule", []).append(parse_spec(text, first="what", option="--schedule"))
     data["resources"] = [*data.get("resources", []), *(resources or [])]
     if review_every:
         data["review_interval_days"] = parse_duration_days(review_every, what="--review-every")
-    default_for = None
-    if data.get("review_interval_days") is None:
-        # None agreed yet: the config's interval for the case's risk tier, said so below.
-        data["review_interval_days"], default_for = tier_review_days(existing, cases.config)
     if agreed_by:
         data["agreed_by"] = split_csv(agreed_by)
     if family_input:
         data["family_input"] = family_input
-    record = build_record(
-        CarePlan,
+    ending: list[tuple[str, str]] = []
+    for text in discontinue or []:
+        item = parse_spec(text, first="id", option="--discontinue")
+        why = item.get("reason") or reason
+        if not why:
+            raise InvalidInput(
+                f'--discontinue {item["id"]} needs a reason: --reason "…" or "{item["id"]}; reason=…".'
+            )
+        ending.append((str(item["id"]), str(why)))
+    if reason and not discontinue:
+        raise InvalidInput("--reason goes with --discontinue: it says why a goal is ended.")
+    cases = store(ctx)
+    on, who = _when_and_who(ctx)
+    step = run_step(
+        ctx,
+        case_id,
+        lambda case, draft: plan_step(
+            case, cases.config, draft, on=on, by=who, discontinue=ending, fresh=not keep_goals
+        ),
         drop_empty(data),
         options={
             "goals": "--goal",
@@ -572,11 +677,7 @@ def plan(
         },
         command="plan",
     )
-    case = save(ctx, case_id, lambda c: record_plan(c, record))
-    how_often = f"review every {record.review_interval_days} days"
-    if default_for:
-        how_often += f" (the default for {default_for} risk; agree another with --review-every)"
-    echo_ok(f"{case.id}: care plan recorded with {len(record.goals)} goal(s); {how_often}.")
+    say_step(step, next_command="implement")
 
 
 @app.command()
@@ -601,6 +702,11 @@ def implement(
         "--appointment-update",
         help='"a1=attended" — scheduled, attended, missed, cancelled (repeatable).',
     ),
+    intervention_update: list[str] | None = typer.Option(
+        None,
+        "--intervention-update",
+        help='"i1=done; note=…" — in-progress, done, cancelled; a recurring one done falls due again, "i1=done; final" ends it (repeatable).',
+    ),
     educate: list[str] | None = typer.Option(
         None, "--educate", help='"Topic; to=mother; materials=…" (repeatable).'
     ),
@@ -612,43 +718,38 @@ def implement(
     note: str | None = Note,
     from_: str | None = From,
 ) -> None:
-    """Coordinate care: make and follow referrals, book appointments, educate, connect resources.
+    """Coordinate care: referrals and their answers, appointments, interventions done, education, resources.
+
+    Needs only a screening: a same-day crisis referral can come before the plan.
 
     Example: casectl implement C-2026-0001 --refer "Pulmonology; reason=uncontrolled asthma; member=pulm" --educate "Inhaler technique; to=mother"
-             casectl implement C-2026-0001 --referral-update r1=scheduled
+             casectl implement C-2026-0001 --referral-update r1=scheduled --intervention-update "i1=done; note=plan reviewed with mother"
     """
     from casectl.dates import parse_date
-    from casectl.models.records import Coordination
-    from casectl.stages.records import implement as record_implement
+    from casectl.stages.implement import implement as implement_step
 
-    cases = store(ctx)
-    existing = cases.peek(case_id)
-    data = _base(ctx, from_, date, by, note)
-    ref_ids = set(existing.referrals())
+    data = _base(from_, date, by, note)
     for text in refer or []:
         item = parse_spec(text, first="to", option="--refer", flags=("urgent",))
         if item.pop("urgent", False):
             item["urgency"] = "urgent"
-        item.setdefault("id", next_handle("r", ref_ids))
-        item.setdefault("status", "sent")
-        ref_ids.add(item["id"])
         data.setdefault("referrals", []).append(item)
     for text in referral_update or []:
         data.setdefault("referral_updates", []).append(
             _keyed(text, "referral", "status", "--referral-update")
         )
-    appt_ids = set(existing.appointments())
     for text in appointment or []:
         item = parse_spec(text, first="purpose", option="--appointment")
         if "date" in item:
             item["date"] = parse_date(item["date"], what="--appointment date=")
-        item.setdefault("id", next_handle("a", appt_ids))
-        item.setdefault("status", "scheduled")
-        appt_ids.add(item["id"])
         data.setdefault("appointments", []).append(item)
     for text in appointment_update or []:
         data.setdefault("appointment_updates", []).append(
             _keyed(text, "appointment", "status", "--appointment-update")
+        )
+    for text in intervention_update or []:
+        data.setdefault("intervention_updates", []).append(
+            _keyed(text, "intervention", "status", "--intervention-update", flags=("final",))
         )
     for text in educate or []:
         item = parse_spec(text, first="topic", option="--educate")
@@ -659,17 +760,30 @@ def implement(
         data.setdefault("resources_connected", []).append(
             parse_spec(text, first="name", option="--resource")
         )
-    record = build_record(Coordination, drop_empty(data), options={}, command="implement")
-    case = save(ctx, case_id, lambda c: record_implement(c, record))
-    echo_ok(f"{case.id}: coordination recorded.")
-    for ref, status, _ in case.referrals().values():
-        if any(r.id == ref.id for r in record.referrals) or any(
-            u.referral == ref.id for u in record.referral_updates
-        ):
-            echo_ok(f"  referral {ref.id} to {ref.to}: {status}")
+    cases = store(ctx)
+    on, who = _when_and_who(ctx)
+    step = run_step(
+        ctx,
+        case_id,
+        lambda case, draft: implement_step(case, cases.config, draft, on=on, by=who),
+        drop_empty(data),
+        options={
+            "referrals": "--refer",
+            "referral_updates": "--referral-update",
+            "appointments": "--appointment",
+            "appointment_updates": "--appointment-update",
+            "intervention_updates": "--intervention-update",
+            "education": "--educate",
+            "resources_connected": "--resource",
+        },
+        command="implement",
+    )
+    say_step(step)
 
 
-def _keyed(text: str, key: str, value_key: str, option: str) -> dict[str, Any]:
+def _keyed(
+    text: str, key: str, value_key: str, option: str, flags: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Parse `ID=VALUE; key=value …`, e.g. `r1=accepted; note=appointment 3 March`."""
     head, _, rest = text.partition(";")
     handle, sep, value = head.partition("=")
@@ -679,7 +793,7 @@ def _keyed(text: str, key: str, value_key: str, option: str) -> dict[str, Any]:
         )
     item: dict[str, Any] = {key: handle.strip(), value_key: value.strip()}
     if rest.strip():
-        item.update(parse_spec("_;" + rest, first="_", option=option))
+        item.update(parse_spec("_;" + rest, first="_", option=option, flags=flags))
         item.pop("_", None)
     return item
 
@@ -698,6 +812,11 @@ def follow_up(
         "--with",
         help="Who took part: client, family or care-team ids (repeatable or comma-separated).",
     ),
+    outcome: str | None = typer.Option(
+        None,
+        "--outcome",
+        help="reached (default), or no-answer / left-message for an attempt that reached nobody.",
+    ),
     summary: str | None = typer.Option(
         None, "--summary", help="What was discussed, in a sentence."
     ),
@@ -715,6 +834,18 @@ def follow_up(
     plan_change: str | None = typer.Option(
         None, "--plan-change", help="A recommended change to the plan, when it is not working."
     ),
+    safety_concern: list[str] | None = typer.Option(
+        None,
+        "--safety-concern",
+        help="A safety concern reported (abuse, neglect, self-harm): a same-day flag (repeatable).",
+    ),
+    safety_action: str | None = typer.Option(
+        None,
+        "--safety-action",
+        help="What was done about the open safety flags (safety plan, crisis line, report made).",
+    ),
+    instrument: str | None = Instrument,
+    answers: str | None = Answers,
     next_review: str | None = typer.Option(
         None, "--next-review", help="Next review date (default: date + the plan's review interval)."
     ),
@@ -723,20 +854,27 @@ def follow_up(
     note: str | None = Note,
     from_: str | None = From,
 ) -> None:
-    """Record a contact: with whom, progress per goal, barriers, adherence, next review.
+    """Record a contact or an attempt: with whom, progress per goal, barriers, safety, next review.
+
+    Needs only a screening (an intake call can come before the plan); progress needs a plan.
 
     Example: casectl follow-up C-2026-0001 --mode phone --with mother --summary "no night symptoms this month" --progress "g1=improving" --adherence good
+             casectl follow-up C-2026-0001 --mode phone --with mother --outcome no-answer
     """
     from casectl.dates import parse_date
-    from casectl.models.records import FollowUp
-    from casectl.stages.records import follow_up as record_follow_up
+    from casectl.stages.follow_up import follow_up as follow_up_step
 
-    cases = store(ctx)
-    existing = cases.peek(case_id)
-    data = _base(ctx, from_, date, by, note)
+    data = _base(from_, date, by, note)
     data.update(
         drop_empty(
-            {"mode": mode, "summary": summary, "adherence": adherence, "plan_change": plan_change}
+            {
+                "mode": mode,
+                "outcome": outcome,
+                "summary": summary,
+                "adherence": adherence,
+                "plan_change": plan_change,
+                "safety_action": safety_action,
+            }
         )
     )
     if with_:
@@ -744,17 +882,17 @@ def follow_up(
     for text in progress or []:
         data.setdefault("progress", []).append(_keyed(text, "goal", "progress", "--progress"))
     data["barriers"] = [*data.get("barriers", []), *(barriers or [])]
-    contact_day = (
-        data["date"] if isinstance(data["date"], dt.date) else parse_date(str(data["date"]))
-    )
+    data["safety_concerns"] = [*data.get("safety_concerns", []), *(safety_concern or [])]
+    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers)]
     if next_review:
-        data["next_review"] = parse_date(next_review, what="--next-review", base=contact_day)
-    elif "next_review" not in data and existing.current_plan is not None:
-        data["next_review"] = contact_day + dt.timedelta(
-            days=existing.current_plan.review_interval_days
-        )
-    record = build_record(
-        FollowUp,
+        base = data.get("date") or when(None)
+        data["next_review"] = parse_date(next_review, what="--next-review", base=base)
+    cases = store(ctx)
+    on, who = _when_and_who(ctx)
+    step = run_step(
+        ctx,
+        case_id,
+        lambda case, draft: follow_up_step(case, cases.config, draft, on=on, by=who),
         drop_empty(data),
         options={
             "mode": "--mode",
@@ -762,11 +900,12 @@ def follow_up(
             "summary": "--summary",
             "next_review": "--next-review",
             "progress": "--progress",
+            "outcome": "--outcome",
         },
         command="follow-up",
     )
-    case = save(ctx, case_id, lambda c: record_follow_up(c, record))
-    echo_ok(f"{case.id}: {record.mode} contact recorded; next review {record.next_review}.")
+    say_step(step)
+    _say_safety(step)
 
 
 @app.command()
@@ -807,10 +946,9 @@ def evaluate(
 
     Example: casectl evaluate C-2026-0001 --outcome "g1=achieved; gas=1" --care-appropriate --satisfaction 5 --decision close --reason "goals met"
     """
-    from casectl.models.records import Evaluation
-    from casectl.stages.records import evaluate as record_evaluation
+    from casectl.stages.evaluate import evaluate as evaluate_step
 
-    data = _base(ctx, from_, date, by, note)
+    data = _base(from_, date, by, note)
     data.update(
         drop_empty(
             {
@@ -829,8 +967,11 @@ def evaluate(
     )
     for text in outcomes or []:
         data.setdefault("goal_outcomes", []).append(_keyed(text, "goal", "outcome", "--outcome"))
-    record = build_record(
-        Evaluation,
+    on, who = _when_and_who(ctx)
+    step = run_step(
+        ctx,
+        case_id,
+        lambda case, draft: evaluate_step(case, draft, on=on, by=who),
         drop_empty(data),
         options={
             "care_appropriate": "--care-appropriate/--care-not-appropriate",
@@ -842,14 +983,26 @@ def evaluate(
         },
         command="evaluate",
     )
-    case = save(ctx, case_id, lambda c: record_evaluation(c, record))
-    echo_ok(f"{case.id}: evaluation recorded ({record.decision}); the case is {case.status}.")
+    say_step(step)
 
 
-def _say_flags(instruments: list[Any]) -> None:
-    for inst in instruments:
-        echo_ok(
-            f"  {inst.instrument}: total {inst.total if inst.total is not None else '—'}, {inst.band}"
+def _say_safety(step: Any) -> None:
+    """Each instrument's result, then every safety flag this record raised, on standard error."""
+    from casectl.state import derive
+
+    for inst in getattr(step.record, "instruments", []):
+        total = inst.total if inst.total is not None else "—"
+        echo_ok(f"  {inst.instrument}: total {total}, {inst.band}")
+    day = step.record.date
+    raised = [f for f in derive(step.case, on=day).open_safety if f.raised == day]
+    if not raised:
+        return
+    from rich.markup import escape
+
+    for flag in raised:
+        console(stderr=True).print(
+            f"[bold red]SAME-DAY ACTION:[/bold red] {escape(flag.text)} ({escape(flag.source)}) — "
+            f"on today's review until `casectl follow-up {step.case.id} --safety-action …` "
+            "records what was done",
+            highlight=False,
         )
-        for flag in inst.flags:
-            console(stderr=True).print(f"[bold red]SAME-DAY ACTION: {flag}[/bold red]")

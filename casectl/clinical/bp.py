@@ -10,6 +10,16 @@ Sources:
   Adults. Hypertension 2018;71(6):e13–e115.
 
 One reading gives a category, never a diagnosis; every result carries that reminder in `note`.
+
+A reading far above the stage 2 threshold is a different matter: it needs care the same day.
+`urgent` marks it, by the published rules:
+- AAP 2017 (Flynn et al.), Table 11 "Patient Management on the Basis of Office BP", stage 2:
+  "If the patient is symptomatic or BP is >30 mm Hg above the 95th percentile (or >180/120 mm Hg
+  in an adolescent), send to an ED." Ages 1–12: systolic or diastolic more than 30 mm Hg above
+  the 95th percentile of Tables 4–5 (the child's height column); ages 13–17: above 180/120.
+- ACC/AHA 2017 (Whelton et al.), section 11.2 "Hypertensive Crises—Emergencies and Urgencies":
+  systolic >180 and/or diastolic >120 mm Hg. casectl flags the reading; whether it is an
+  urgency or an emergency (acute organ damage) is a clinician's call.
 """
 
 from __future__ import annotations
@@ -43,6 +53,11 @@ ADULT_NOTE = (
     "average of two or more readings taken on two or more occasions."
 )
 
+# Same-day thresholds: AAP 2017 Table 11 (">30 mm Hg above the 95th percentile", ">180/120 in an
+# adolescent") and ACC/AHA 2017 section 11.2 (">180 and/or >120"). A reading must exceed them.
+URGENT_ABOVE_P95 = 30
+_URGENT_FIXED: dict[str, int] = {"systolic": 180, "diastolic": 120}
+
 # Fixed cut-offs (mm Hg) for ages 13 and over (AAP 2017 Table 3) and for adults (ACC/AHA 2017):
 # normal <120/<80, elevated 120–129/<80, stage 1 130–139 or 80–89, stage 2 ≥140 or ≥90.
 # Diastolic pressure has no elevated band, so its "elevated" start equals its stage 1 start.
@@ -69,6 +84,9 @@ class BPResult:
     height_percentile: int | None
     thresholds: dict[str, dict[str, int]]
     note: str
+    #: More than `urgent_above` mm Hg (systolic, diastolic): same-day evaluation (see module doc).
+    urgent: bool = False
+    urgent_above: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """Return the result as plain JSON-ready data."""
@@ -134,9 +152,16 @@ def classify_bp(
             )
         column, thresholds = _percentile_thresholds(sex, years, height)
         method = "aap2017-percentile"
+        rows = _percentile_tables()[(sex, years)]
+        at = HEIGHT_PERCENTILES.index(column)
+        urgent_above = {
+            "systolic": rows.mm_hg[("sbp", "p95")][at] + URGENT_ABOVE_P95,
+            "diastolic": rows.mm_hg[("dbp", "p95")][at] + URGENT_ABOVE_P95,
+        }
     else:
         thresholds = {measure: dict(cuts) for measure, cuts in _FIXED_THRESHOLDS.items()}
         method = "aap2017-adolescent" if years <= 17 else "acc-aha-2017"
+        urgent_above = dict(_URGENT_FIXED)
 
     systolic_category = _category(sbp, thresholds["systolic"])
     diastolic_category = _category(dbp, thresholds["diastolic"])
@@ -150,6 +175,8 @@ def classify_bp(
         height_percentile=column,
         thresholds=thresholds,
         note=ADULT_NOTE if method == "acc-aha-2017" else PEDIATRIC_NOTE,
+        urgent=sbp > urgent_above["systolic"] or dbp > urgent_above["diastolic"],
+        urgent_above=urgent_above,
     )
 
 

@@ -4,7 +4,12 @@ Each instrument cites its source. Item text is shipped only where the instrument
 reproduced (PHQ-9, GAD-7, PSC-17, Hunger Vital Sign, the CMS AHC screening tool); elsewhere an
 item's `text` is None: the PHQ-A teen form says "use with permission" and its terms are not
 confirmed, and the M-CHAT-R/F items may not be distributed in software without a licence from its
-authors, so casectl records only a total obtained on the licensed form.
+authors, so casectl records only a total obtained on the licensed form. The Asthma Control Test
+and the Childhood Asthma Control Test are copyrighted forms (QualityMetric/GSK) whose wording is
+not shipped either: their items are keyed by topic and scored from the numbers on the form.
+
+Each instrument also carries the ages it was validated for (`ages`); `check_instrument_age`
+refuses a form outside them and names the instrument that fits instead.
 
 Answers are integers in the order of an instrument's `items`; None marks a blank where the
 instrument allows one. `score(name, answers)` finds the instrument and scores the answers.
@@ -83,6 +88,33 @@ Scorer = Callable[["Instrument", tuple[Answer, ...], tuple[float, ...] | None], 
 
 
 @dataclass(frozen=True)
+class AgeRange:
+    """The ages an instrument was validated for, in completed months: `from_months` up to but not
+    including `below_months` (None: no limit on that side). `source` cites the validation."""
+
+    from_months: int | None
+    below_months: int | None
+    source: str
+
+    def covers(self, months: float) -> bool:
+        """True when an age in months (completed months, or a decimal) lies in the range."""
+        if self.from_months is not None and months < self.from_months:
+            return False
+        return self.below_months is None or months < self.below_months
+
+    @property
+    def label(self) -> str:
+        """The range as a case manager reads it: "11–17 years", "16–30 months", "12 years and over"."""
+        low, high = self.from_months, self.below_months
+        if high is not None and high <= 36:
+            return f"{low or 0}–{high - 1} months"
+        low_years = (low or 0) // 12
+        if high is None:
+            return f"{low_years} years and over"
+        return f"{low_years}–{high // 12 - 1} years"
+
+
+@dataclass(frozen=True)
 class Instrument:
     """A screening or assessment instrument casectl can score."""
 
@@ -93,6 +125,9 @@ class Instrument:
     prompt: str | None
     scorer: Scorer = field(repr=False, compare=False)
     aliases: tuple[str, ...] = ()
+    ages: AgeRange | None = None
+    # Instruments for the same purpose to suggest when this one does not fit the client's age.
+    instead: tuple[str, ...] = ()
 
     def score(
         self, answers: Sequence[Answer], weights: Sequence[float] | None = None
@@ -527,6 +562,50 @@ AHC_DOMAINS = (
     "interpersonal-safety",
 )
 # Interpersonal safety is positive when the four items (1–5 each) sum to more than 10.
+# ---------------------------------------------------------------------------------------------
+# ASQ: Ask Suicide-Screening Questions (NIMH)
+#
+# Horowitz LM, Bridge JA, Teach SJ, et al. Ask Suicide-Screening Questions (ASQ): a brief
+# instrument for the pediatric emergency department. Arch Pediatr Adolesc Med
+# 2012;166(12):1170–1176; NIMH ASQ Toolkit (validated for ages 10–24 in medical settings, later
+# for adults). Scoring, as the toolkit's pathway gives it: "yes" to any of questions 1–4 is a
+# positive screen; question 5 ("right now") is then asked: "yes" is an acute positive (imminent
+# risk: a STAT safety evaluation, the patient not left alone), "no" a non-acute positive (a brief
+# suicide safety assessment before the patient leaves). "No" to 1–4 is negative. Either positive
+# needs action the same day. The wording is NIMH's toolkit; casectl keys the items by position.
+ASQ_ITEMS: tuple[Item, ...] = (
+    Item("wished-dead-past-weeks", None, YES_NO),
+    Item("family-better-off-past-weeks", None, YES_NO),
+    Item("thoughts-of-killing-self-past-week", None, YES_NO),
+    Item("ever-tried", None, YES_NO),
+    Item("thoughts-right-now", None, YES_NO, optional=True, scored=False),
+)
+
+
+def _score_asq(
+    instrument: Instrument, answers: tuple[Answer, ...], _w: tuple[float, ...] | None
+) -> InstrumentResult:
+    full = _check_answers(instrument, answers)
+    screen_yes = any(a == 1 for a in full[:4])
+    acute = full[4] == 1  # "yes" right now is acute whatever the other answers
+    flags: tuple[str, ...]
+    if acute:
+        band, flags = "acute positive", ("asq-acute-positive",)
+    elif not screen_yes:
+        band, flags = "negative", ()
+    elif full[4] == 0:
+        band, flags = "non-acute positive", ("asq-non-acute-positive",)
+    else:  # positive, and question 5 was not asked: the pathway requires it
+        band, flags = "positive, question 5 not asked", ("asq-positive",)
+    return InstrumentResult(
+        instrument=instrument.name,
+        total=None,  # the ASQ has no total: any "yes" is positive
+        band=band,
+        flags=flags,
+        answers=answers,
+    )
+
+
 AHC_SAFETY_CUTOFF = 10
 
 
@@ -649,6 +728,79 @@ def _score_mchat(
 
 
 # ---------------------------------------------------------------------------------------------
+# Asthma Control Test (ACT, 12 years and over) and Childhood Asthma Control Test (C-ACT, 4–11)
+
+
+def _scale(low: int, high: int, worst: str, best: str) -> Options:
+    """Numbered options where the wording stays on the licensed form: the ends are named."""
+    return tuple(
+        (v, worst if v == low else best if v == high else str(v)) for v in range(low, high + 1)
+    )
+
+
+ACT_OPTIONS = _scale(1, 5, "1 (worst control)", "5 (best control)")
+# Nathan et al. 2004: five items over the past 4 weeks, each scored 1–5; keyed here by topic.
+ACT_ITEMS: tuple[Item, ...] = tuple(
+    Item(key, None, ACT_OPTIONS)
+    for key in (
+        "activity-limitation",
+        "shortness-of-breath",
+        "night-or-early-waking",
+        "rescue-medication",
+        "self-rated-control",
+    )
+)
+# Each pair is (lowest total in the band, band). Nathan et al. 2004: a total of 19 or less is
+# asthma not well controlled; NAEPP EPR-3 2007 (Figure 4-5, ages 12 and over): 20–25 well
+# controlled, 16–19 not well controlled, 15 or less very poorly controlled.
+ACT_BANDS: tuple[tuple[int, str], ...] = (
+    (5, "very poorly controlled"),
+    (16, "not well controlled"),
+    (20, "well controlled"),
+)
+
+# Liu et al. 2007: seven items over the past 4 weeks, four answered by the child (0–3) and three
+# by the caregiver (0–5); total 0–27.
+CHILD_OPTIONS = _scale(0, 3, "0 (worst)", "3 (best)")
+CAREGIVER_OPTIONS = _scale(0, 5, "0 (every day)", "5 (not at all)")
+CACT_ITEMS: tuple[Item, ...] = (
+    Item("child-asthma-today", None, CHILD_OPTIONS, subscale="child"),
+    Item("child-exercise", None, CHILD_OPTIONS, subscale="child"),
+    Item("child-cough", None, CHILD_OPTIONS, subscale="child"),
+    Item("child-night-waking", None, CHILD_OPTIONS, subscale="child"),
+    Item("caregiver-daytime-symptoms", None, CAREGIVER_OPTIONS, subscale="caregiver"),
+    Item("caregiver-daytime-wheeze", None, CAREGIVER_OPTIONS, subscale="caregiver"),
+    Item("caregiver-night-waking", None, CAREGIVER_OPTIONS, subscale="caregiver"),
+)
+# Liu et al. 2007: 19 or less is inadequately controlled; Liu et al. 2010: 12 or less is very
+# poorly controlled.
+CACT_BANDS: tuple[tuple[int, str], ...] = (
+    (0, "very poorly controlled"),
+    (13, "not well controlled"),
+    (20, "well controlled"),
+)
+
+
+def _score_asthma(
+    instrument: Instrument, answers: tuple[Answer, ...], _w: tuple[float, ...] | None
+) -> InstrumentResult:
+    full = _check_answers(instrument, answers)
+    total = _scored_total(instrument, full)
+    bands = ACT_BANDS if instrument.name == "act" else CACT_BANDS
+    subscales: dict[str, int] = {}
+    for item, answer in zip(instrument.items, full, strict=True):
+        if item.subscale is not None:
+            subscales[item.subscale] = subscales.get(item.subscale, 0) + (answer or 0)
+    return InstrumentResult(
+        instrument=instrument.name,
+        total=total,
+        band=_band(total, bands),
+        subscales=subscales,
+        answers=answers,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # The registry
 
 _ALL: tuple[Instrument, ...] = (
@@ -665,6 +817,15 @@ _ALL: tuple[Instrument, ...] = (
             "problems?"
         ),
         scorer=_score_phq9,
+        ages=AgeRange(
+            12 * 12,
+            None,
+            "Validated in adults (Kroenke et al. 2001) and in adolescents 13–17 (Richardson LP "
+            "et al. Pediatrics 2010;126(6):1117–1123); USPSTF (Siu AL, Pediatrics 2016;137(3):"
+            "e20154467) and GLAD-PC (Zuckerbrot RA et al. Pediatrics 2018;141(3):e20174081) "
+            "screen adolescents for depression from 12.",
+        ),
+        instead=("phq-a", "psc-17"),
     ),
     Instrument(
         name="phq-a",
@@ -678,6 +839,14 @@ _ALL: tuple[Instrument, ...] = (
         prompt=None,
         scorer=_score_phqa,
         aliases=("phq-9-a", "phq-9-modified-for-teens"),
+        ages=AgeRange(
+            11 * 12,
+            18 * 12,
+            "Ages 11–17: American Psychiatric Association, Severity Measure for Depression—Child "
+            "Age 11–17 (PHQ-9 modified for Adolescents), DSM-5 online measures 2013; Johnson et "
+            "al. 2002.",
+        ),
+        instead=("phq-9", "psc-17"),
     ),
     Instrument(
         name="gad-7",
@@ -692,6 +861,13 @@ _ALL: tuple[Instrument, ...] = (
             "Over the last 2 weeks, how often have you been bothered by the following problems?"
         ),
         scorer=_score_gad7,
+        ages=AgeRange(
+            12 * 12,
+            None,
+            "Validated in adults (Spitzer et al. 2006) and adolescents (Mossman SA et al. Ann Clin "
+            "Psychiatry 2017;29(4):227–234A); casectl accepts it from 12, as for the PHQ-9.",
+        ),
+        instead=("psc-17",),
     ),
     Instrument(
         name="psc-17",
@@ -704,6 +880,13 @@ _ALL: tuple[Instrument, ...] = (
         items=PSC17_ITEMS,
         prompt="Please mark under the heading that best fits your child.",
         scorer=_score_psc17,
+        ages=AgeRange(
+            4 * 12,
+            17 * 12,
+            "Ages 4–16: parent-report form (Gardner et al. 1999; Jellinek MS, Murphy JM et al., "
+            "Pediatric Symptom Checklist, Massachusetts General Hospital).",
+        ),
+        instead=("phq-a", "phq-9", "gad-7"),
     ),
     Instrument(
         name="hunger-vital-sign",
@@ -731,6 +914,25 @@ _ALL: tuple[Instrument, ...] = (
         aliases=("ahc",),
     ),
     Instrument(
+        name="asq",
+        title="ASQ",
+        source=(
+            "Horowitz LM, Bridge JA, Teach SJ, et al. Ask Suicide-Screening Questions (ASQ): a "
+            "brief instrument for the pediatric emergency department. Arch Pediatr Adolesc Med "
+            "2012;166(12):1170–1176. NIMH ASQ Toolkit; read the questions from the toolkit."
+        ),
+        items=ASQ_ITEMS,
+        prompt="Ask questions 1–4; if any answer is yes, ask question 5.",
+        scorer=_score_asq,
+        aliases=("ask-suicide-screening-questions",),
+        ages=AgeRange(
+            10 * 12,
+            None,
+            "Validated in youth 10–21 in the pediatric ED (Horowitz et al. 2012) and in adult "
+            "medical inpatients (Horowitz LM et al. Gen Hosp Psychiatry 2020;63:113–119).",
+        ),
+    ),
+    Instrument(
         name="gas",
         title="Goal Attainment Scaling",
         source=(
@@ -755,6 +957,49 @@ _ALL: tuple[Instrument, ...] = (
         prompt=None,
         scorer=_score_mchat,
         aliases=("m-chat-r-f", "mchat"),
+        ages=AgeRange(
+            16,
+            31,
+            "Ages 16–30 months: Robins DL, Casagrande K, Barton M, et al. Validation of the "
+            "M-CHAT-R/F. Pediatrics 2014;133(1):37–45.",
+        ),
+        instead=("psc-17",),
+    ),
+    Instrument(
+        name="act",
+        title="ACT",
+        source=(
+            "Nathan RA, Sorkness CA, Kosinski M, et al. Development of the Asthma Control Test. "
+            "J Allergy Clin Immunol 2004;113(1):59–65; bands from NAEPP EPR-3 (2007). Item "
+            "wording not shipped: the form is copyrighted (QualityMetric/GSK)."
+        ),
+        items=ACT_ITEMS,
+        prompt=None,
+        scorer=_score_asthma,
+        aliases=("asthma-control-test",),
+        ages=AgeRange(
+            12 * 12,
+            None,
+            "Ages 12 and over: Nathan et al. 2004; Schatz M et al. J Allergy Clin Immunol "
+            "2006;117(3):549–556.",
+        ),
+        instead=("c-act",),
+    ),
+    Instrument(
+        name="c-act",
+        title="C-ACT",
+        source=(
+            "Liu AH, Zeiger R, Sorkness C, et al. Development and cross-sectional validation of "
+            "the Childhood Asthma Control Test. J Allergy Clin Immunol 2007;119(4):817–825; "
+            "Liu AH et al. J Allergy Clin Immunol 2010;126(2):267–273 (the cut point of 12). "
+            "Item wording not shipped: the form is copyrighted (QualityMetric/GSK)."
+        ),
+        items=CACT_ITEMS,
+        prompt=None,
+        scorer=_score_asthma,
+        aliases=("childhood-asthma-control-test", "cact"),
+        ages=AgeRange(4 * 12, 12 * 12, "Ages 4–11: Liu et al. 2007."),
+        instead=("act",),
     ),
 )
 
@@ -783,8 +1028,70 @@ def get_instrument(name: str) -> Instrument:
     return instrument
 
 
+# Instruments whose band follows from the total alone, for a total obtained elsewhere.
+_TOTAL_BANDS: dict[str, tuple[tuple[int, str], ...]] = {"phq-9": PHQ9_BANDS, "gad-7": GAD7_BANDS}
+
+
+def band_for_total(name: str, total: int) -> str:
+    """The published band of a PHQ-9 or GAD-7 total (the same cut-offs as a scored form)."""
+    bands = _TOTAL_BANDS.get(get_instrument(name).name)
+    if bands is None:
+        raise ClinicalInputError(f"The band of {name!r} does not follow from its total alone.")
+    return _band(total, bands)
+
+
 def score(
     name: str, answers: Sequence[Answer], weights: Sequence[float] | None = None
 ) -> InstrumentResult:
     """Score answers on the named instrument; `weights` are for Goal Attainment Scaling only."""
     return get_instrument(name).score(answers, weights)
+
+
+class InstrumentAgeError(ClinicalInputError):
+    """An instrument given to someone outside the ages it was validated for."""
+
+
+def check_instrument_age(name: str, age_years: float) -> None:
+    """Refuse an instrument outside its validated ages, naming the one that fits instead.
+
+    `age_years` is the age on the day the form was completed (completed months / 12 keeps
+    birthdays exact). Instruments without an age range (social-needs screens, GAS) always pass.
+    """
+    instrument = get_instrument(name)
+    ages = instrument.ages
+    if ages is None:
+        return
+    years = _checks_age(age_years)
+    months = round(years * 12, 6)
+    if ages.covers(months):
+        return
+    fits = [
+        f"{other.title} ({other.ages.label})"
+        for other in (INSTRUMENTS[key] for key in instrument.instead)
+        if other.ages is not None and other.ages.covers(months)
+    ]
+    one, plain = _age_words(months)
+    if fits:
+        choices = fits[0] if len(fits) == 1 else f"{', '.join(fits[:-1])} or {fits[-1]}"
+        advice = f"for {one} use {choices} instead"
+    else:
+        advice = f"casectl scores no instrument for this purpose at {plain}; ask the clinician"
+    raise InstrumentAgeError(
+        f"{instrument.title} is validated for {ages.label}, not for {one}; {advice}."
+    )
+
+
+def _checks_age(age_years: float) -> float:
+    if isinstance(age_years, bool) or not isinstance(age_years, int | float):
+        raise ClinicalInputError(f"Age must be a number of years; got {age_years!r}.")
+    if not math.isfinite(age_years) or not 0 <= age_years <= 130:
+        raise ClinicalInputError(f"Age must be between 0 and 130 years; got {age_years}.")
+    return float(age_years)
+
+
+def _age_words(months: float) -> tuple[str, str]:
+    """("an 18-month-old", "18 months"): completed months under 3 years, completed years after."""
+    whole = math.floor(months + 1e-9)
+    number, unit = (whole, "month") if whole < 36 else (whole // 12, "year")
+    article = "an" if str(number).startswith("8") or number in (11, 18) else "a"
+    return f"{article} {number}-{unit}-old", f"{number} {unit}s"

@@ -82,6 +82,22 @@ class Case(Record):
     def is_closed(self) -> bool:
         return self.status in ("closed", "transferred")
 
+    def up_to(self, day: dt.date) -> Case:
+        """The case as its records stood on `day`: records and status changes dated later are
+        left out, and the status is the one the history gave it then."""
+        update: dict[str, object] = {
+            section: [r for r in getattr(self, section) if r.date <= day]
+            for section in (*STAGE_SECTIONS.values(), "status_history", "consents")
+        }
+        history = [h for h in self.status_history if h.date <= day]
+        if len(history) < len(self.status_history):
+            last = history[-1] if history else None
+            update["status"] = last.status if last else "open"
+            update["closed"] = last.date if last and last.status == "closed" else None
+            update["closed_reason"] = last.reason if last and last.status == "closed" else None
+            update["transferred_to"] = last.to if last and last.status == "transferred" else None
+        return self.model_copy(update=update)
+
     def people(self) -> dict[str, str]:
         """Every handle a record may name, with the person's name: client, family, care team."""
         named = {"client": self.client.name, "case-manager": self.case_manager}
@@ -97,28 +113,58 @@ class Case(Record):
             | {m.id for m in self.care_team if m.decision_maker}
         )
 
-    def referrals(self) -> dict[str, tuple[Referral, ReferralStatus, dt.date]]:
-        """Each referral with its current status and the date of its last change."""
-        found: dict[str, tuple[Referral, ReferralStatus, dt.date]] = {}
-        for record in self.coordination:
+    def referral_history(
+        self,
+    ) -> dict[str, tuple[Referral, ReferralStatus, dt.date, dt.date, str | None]]:
+        """Each referral as (referral, status now, day made, day of its last change, last note).
+
+        The one rule for a referral's status (its last update's); casectl.state builds on it.
+        """
+        found: dict[str, tuple[Referral, ReferralStatus, dt.date, dt.date, str | None]] = {}
+        for record in sorted(self.coordination, key=lambda r: r.date):
             for ref in record.referrals:
-                found[ref.id] = (ref, ref.status, record.date)
+                found[ref.id] = (ref, ref.status, record.date, record.date, None)
             for update in record.referral_updates:
                 if update.referral in found:
-                    ref, _, _ = found[update.referral]
-                    found[update.referral] = (ref, update.status, record.date)
+                    ref, _, made, _, note = found[update.referral]
+                    found[update.referral] = (
+                        ref,
+                        update.status,
+                        made,
+                        record.date,
+                        update.note or note,
+                    )
         return found
 
-    def appointments(self) -> dict[str, tuple[Appointment, AppointmentStatus]]:
-        """Each appointment with its current status."""
-        found: dict[str, tuple[Appointment, AppointmentStatus]] = {}
-        for record in self.coordination:
+    def appointment_history(
+        self,
+    ) -> dict[str, tuple[Appointment, AppointmentStatus, dt.date, str | None]]:
+        """Each appointment as (appointment, status now, day of its last change, last note)."""
+        found: dict[str, tuple[Appointment, AppointmentStatus, dt.date, str | None]] = {}
+        for record in sorted(self.coordination, key=lambda r: r.date):
             for appt in record.appointments:
-                found[appt.id] = (appt, appt.status)
+                found[appt.id] = (appt, appt.status, record.date, None)
             for update in record.appointment_updates:
                 if update.appointment in found:
-                    found[update.appointment] = (found[update.appointment][0], update.status)
+                    appt, _, _, note = found[update.appointment]
+                    found[update.appointment] = (
+                        appt,
+                        update.status,
+                        record.date,
+                        update.note or note,
+                    )
         return found
 
     def goal_ids(self) -> set[str]:
+        """Every goal id any plan has used (a revision keeps ids; a new goal never reuses one)."""
         return {g.id for plan in self.care_plans for g in plan.goals}
+
+    def intervention_ids(self) -> set[str]:
+        """Every intervention id any plan has used."""
+        return {i.id for plan in self.care_plans for i in plan.interventions}
+
+    def referral_ids(self) -> set[str]:
+        return {r.id for record in self.coordination for r in record.referrals}
+
+    def appointment_ids(self) -> set[str]:
+        return {a.id for record in self.coordination for a in record.appointments}

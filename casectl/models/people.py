@@ -39,6 +39,9 @@ class Client(Record):
     interpreter_needed: bool = False
     cultural_considerations: str | None = None
     contact: Contact | None = None
+    # Weeks of gestation at birth (32.5 for 32+3/7), when known: under 37 is preterm, and growth
+    # and development are then judged by the corrected age until 24 months.
+    gestational_age_weeks: float | None = Field(default=None, ge=22, le=44)
 
     _check_language = field_validator("preferred_language")(
         classmethod(lambda cls, v: _language(v))

@@ -21,14 +21,17 @@ from casectl.models.vocab import (
     CaregiverStrain,
     CaseStatus,
     ContactMode,
+    ContactOutcome,
     Decision,
     GoalDomain,
     GoalStatus,
+    ImmunisationStatus,
     InterventionStatus,
     Outcome,
     Progress,
     ReferralStatus,
     RiskLevel,
+    SchoolPlanKind,
     SocialNeed,
     Urgency,
 )
@@ -60,6 +63,9 @@ class InstrumentRecord(Record):
     t_score: float | None = None
     valid: bool = True
     source: str | None = None
+    # A family member who answered about themselves (a caregiver's PHQ-9), by family id; None
+    # when the form is about the client.
+    member: str | None = None
 
 
 class Situation(Record):
@@ -146,6 +152,9 @@ class Utilisation(Record):
     ed_visits_12m: int = Field(default=0, ge=0, le=365)
     admissions_12m: int = Field(default=0, ge=0, le=365)
     missed_appointments_12m: int = Field(default=0, ge=0, le=365)
+    # Psychiatric admissions are admissions too; the risk rules count them in both.
+    psychiatric_admissions_12m: int = Field(default=0, ge=0, le=365)
+    last_psychiatric_discharge: dt.date | None = None
 
 
 class FunctionalImpact(Record):
@@ -160,6 +169,28 @@ class FunctionalImpact(Record):
 class Caregiving(Record):
     strain: CaregiverStrain = "none"
     support: str | None = None
+    # Family members (by id) with depression, diagnosed or reported: a caregiver's own illness.
+    depression: list[str] = Field(default_factory=list)
+
+
+class Immunisations(Record):
+    """Whether immunisations are up to date, as checked on `date` (the record, registry or card)."""
+
+    status: ImmunisationStatus
+    date: dt.date | None = None
+
+
+class SchoolPlan(Record):
+    """Special-education plan: an IEP (IDEA) or a Section 504 plan, and its next review date."""
+
+    kind: SchoolPlanKind
+    review: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _review(self) -> Self:
+        if self.kind == "none" and self.review is not None:
+            raise ValueError("a review date needs a plan: kind iep or 504")
+        return self
 
 
 class Assessment(StageRecord):
@@ -181,6 +212,13 @@ class Assessment(StageRecord):
     social_needs: list[SocialNeed] = Field(default_factory=list)
     caregiving: Caregiving = Field(default_factory=Caregiving)
     instruments: list[InstrumentRecord] = Field(default_factory=list)
+    # Medication adherence at the assessment, before any follow-up has recorded one.
+    medication_adherence: Adherence | None = None
+    # Glycated haemoglobin (%), the latest lab value: plausible 3–20 %, not a target range.
+    hba1c_percent: float | None = Field(default=None, ge=3, le=20)
+    immunisations: Immunisations | None = None
+    milestones: list[str] = Field(default_factory=list)
+    school_plan: SchoolPlan | None = None
 
 
 class RiskFactor(Record):
@@ -237,7 +275,20 @@ class ScheduleItem(Record):
     who: str | None = None
 
 
+class Discontinuation(Record):
+    """A goal or intervention a plan revision ended, and why (its status in that plan says so)."""
+
+    item: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
 class CarePlan(StageRecord):
+    """A plan or a revision of it: the newest is in force, earlier ones stay as the history.
+
+    A revision repeats every goal and intervention still in the plan, under the same ids, with
+    the status each had reached on the revision's date; `discontinued` says why any were ended.
+    """
+
     goals: list[Goal] = Field(min_length=1)
     interventions: list[Intervention] = Field(default_factory=list)
     schedule: list[ScheduleItem] = Field(default_factory=list)
@@ -245,6 +296,7 @@ class CarePlan(StageRecord):
     review_interval_days: int = Field(ge=1, le=366)
     agreed_by: list[str] = Field(min_length=1)
     family_input: str | None = None
+    discontinued: list[Discontinuation] = Field(default_factory=list)
 
 
 class Referral(Record):
@@ -276,6 +328,16 @@ class AppointmentUpdate(Record):
     note: str | None = None
 
 
+class InterventionUpdate(Record):
+    """An intervention carried out, started or cancelled. A recurring one marked done falls due
+    again one period later, unless `final` says the series is complete."""
+
+    intervention: str = Field(min_length=1)
+    status: InterventionStatus
+    final: bool = False
+    note: str | None = None
+
+
 class Education(Record):
     topic: str = Field(min_length=1)
     given_to: str = Field(min_length=1)
@@ -295,6 +357,7 @@ class Coordination(StageRecord):
     referral_updates: list[ReferralUpdate] = Field(default_factory=list)
     appointments: list[Appointment] = Field(default_factory=list)
     appointment_updates: list[AppointmentUpdate] = Field(default_factory=list)
+    intervention_updates: list[InterventionUpdate] = Field(default_factory=list)
     education: list[Education] = Field(default_factory=list)
     resources_connected: list[ResourceConnection] = Field(default_factory=list)
 
@@ -305,12 +368,13 @@ class Coordination(StageRecord):
             or self.referral_updates
             or self.appointments
             or self.appointment_updates
+            or self.intervention_updates
             or self.education
             or self.resources_connected
         ):
             raise ValueError(
-                "an implement record needs at least one referral, update, appointment, "
-                "education or resource"
+                "an implement record needs at least one referral, appointment, intervention "
+                "update, education or resource"
             )
         return self
 
@@ -322,14 +386,47 @@ class GoalProgress(Record):
 
 
 class FollowUp(StageRecord):
+    """A contact, or an attempt at one, with the client, family, care team or support network.
+
+    A contact that reached someone may note progress per goal and sets the next review (when
+    there is a plan). Safety concerns reported at the contact (abuse, neglect, self-harm) are
+    same-day flags until a contact records `safety_action`.
+    """
+
     mode: ContactMode
     with_: list[str] = Field(min_length=1, alias="with")
-    summary: str = Field(min_length=1)
+    outcome: ContactOutcome = "reached"
+    summary: str | None = Field(default=None, min_length=1)
     progress: list[GoalProgress] = Field(default_factory=list)
     barriers: list[str] = Field(default_factory=list)
     adherence: Adherence = "unknown"
     plan_change: str | None = None
-    next_review: dt.date
+    instruments: list[InstrumentRecord] = Field(default_factory=list)
+    safety_concerns: list[str] = Field(default_factory=list)
+    safety_action: str | None = None
+    next_review: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _reached(self) -> Self:
+        if self.outcome == "reached":
+            if not self.summary:
+                raise ValueError("a contact that reached someone needs a summary of what was said")
+            return self
+        said = [
+            name
+            for name, given in (
+                ("progress", self.progress),
+                ("instruments", self.instruments),
+                ("safety_action", self.safety_action),
+            )
+            if given
+        ]
+        if said:
+            raise ValueError(
+                f"a contact with outcome {self.outcome} reached nobody, so it cannot record "
+                f"{', '.join(said)}; record those at the contact that reaches them"
+            )
+        return self
 
 
 class GoalOutcome(Record):

@@ -60,10 +60,24 @@ _WRONG_TYPE = {
 }
 
 
+def error_loc(error: Mapping[str, Any]) -> Loc:
+    """Where an error is, down to the field: a record's own checks (a control character in one
+    of its fields, casectl.models.base) put the field's name in the error's context."""
+    loc: Loc = tuple(error["loc"])
+    if error["type"] == "control_character":
+        ctx = error.get("ctx") or {}
+        loc += (ctx["field"],)
+        if ctx.get("index") is not None:
+            loc += (ctx["index"],)
+    return loc
+
+
 def describe_error(error: Mapping[str, Any]) -> str:
     """Pydantic's message, reworded where a case manager would not follow it."""
     kind = error["type"]
     given = error.get("input")
+    if kind == "control_character":
+        return str(error["msg"])
     if kind in _WRONG_TYPE:
         return f"{_WRONG_TYPE[kind]}, " + (
             "but it is empty" if given is None else f"not {shown(given)}"
@@ -97,7 +111,7 @@ def validate_case(data: Mapping[str, Any], *, today: dt.date, model: type[Case] 
         errors = exc.errors()
         # A misspelt key explains the "missing" field it was meant to be: report it first.
         errors.sort(key=lambda e: e["type"] != "extra_forbidden")
-        problems = [(tuple(err["loc"]), describe_error(err)) for err in errors]
+        problems = [(error_loc(err), describe_error(err)) for err in errors]
         raise CaseInvalid(problems) from None
     problems = list(_cross_checks(case, today))
     if problems:
@@ -109,6 +123,7 @@ def _cross_checks(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
     yield from _dates(case, today)
     yield from _status(case)
     yield from _handles(case)
+    yield from _assessments(case)
     yield from _plans(case)
     yield from _coordination(case, today)
     yield from _follow_ups(case)
@@ -186,6 +201,49 @@ def _unknown(handle: str, kind: str, known: Iterable[str]) -> str:
     return f"{shown(handle)} is not {kind} of this case (known: {names})"
 
 
+def _assessments(case: Case) -> Iterable[tuple[Loc, str]]:
+    """Family members named by instruments and caregiving exist; dated findings precede the record."""
+    family = {m.id for m in case.family}
+    sections: tuple[tuple[str, Sequence[Any]], ...] = (
+        ("screening", case.screening),
+        ("assessments", case.assessments),
+    )
+    for section, records in sections:
+        for r, record in enumerate(records):
+            for n, inst in enumerate(record.instruments):
+                if inst.member is not None and inst.member not in family:
+                    yield (
+                        (section, r, "instruments", n, "member"),
+                        _unknown(inst.member, "a family member", family),
+                    )
+    for a, assessment in enumerate(case.assessments):
+        base: Loc = ("assessments", a)
+        for n, who in enumerate(assessment.caregiving.depression):
+            if who not in family:
+                yield (
+                    (*base, "caregiving", "depression", n),
+                    _unknown(who, "a family member", family),
+                )
+        dated: tuple[tuple[Loc, dt.date | None, str], ...] = (
+            (
+                (*base, "utilisation", "last_psychiatric_discharge"),
+                assessment.utilisation.last_psychiatric_discharge,
+                "the discharge",
+            ),
+            (
+                (*base, "immunisations", "date"),
+                assessment.immunisations.date if assessment.immunisations else None,
+                "the immunisation check",
+            ),
+        )
+        for loc, day, what in dated:
+            if day is not None and day > assessment.date:
+                yield (
+                    loc,
+                    f"{what} ({day}) is after the assessment it is recorded in ({assessment.date})",
+                )
+
+
 def _plans(case: Case) -> Iterable[tuple[Loc, str]]:
     people = case.people()
     deciders = case.deciders()
@@ -207,6 +265,27 @@ def _plans(case: Case) -> Iterable[tuple[Loc, str]]:
                 yield (*loc, "goal"), _unknown(item.goal, "a goal", goals)
             if item.due is None and not item.frequency:
                 yield loc, "an intervention needs a due date or a frequency"
+        steps = {i.id: i for i in plan.interventions}
+        goal_of = {g.id: g for g in plan.goals}
+        for d, ended in enumerate(plan.discontinued):
+            where: Loc = ("care_plans", p, "discontinued", d, "item")
+            if ended.item in goal_of:
+                if goal_of[ended.item].status != "discontinued":
+                    yield (
+                        where,
+                        f"goal {ended.item} is ended here, so its status should be discontinued",
+                    )
+            elif ended.item in steps:
+                if steps[ended.item].status != "cancelled":
+                    yield (
+                        where,
+                        f"intervention {ended.item} is ended here, so its status should be cancelled",
+                    )
+            else:
+                yield (
+                    where,
+                    _unknown(ended.item, "a goal or intervention of this plan", [*goal_of, *steps]),
+                )
         for s, slot in enumerate(plan.schedule):
             if slot.who is not None and slot.who not in people:
                 yield (
@@ -275,6 +354,15 @@ def _coordination(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
                     (*base, "appointment_updates", n, "appointment"),
                     _unknown(appt_update.appointment, "an earlier appointment", appointments),
                 )
+        planned = {
+            i.id for plan in case.care_plans if plan.date <= record.date for i in plan.interventions
+        }
+        for n, step in enumerate(record.intervention_updates):
+            if step.intervention not in planned:
+                yield (
+                    (*base, "intervention_updates", n, "intervention"),
+                    _unknown(step.intervention, "an intervention of a plan made by then", planned),
+                )
         for n, taught in enumerate(record.education):
             if taught.given_to not in people:
                 yield (
@@ -293,7 +381,7 @@ def _follow_ups(case: Case) -> Iterable[tuple[Loc, str]]:
         for g, note in enumerate(contact.progress):
             if note.goal not in goals:
                 yield ("follow_ups", f, "progress", g, "goal"), _unknown(note.goal, "a goal", goals)
-        if contact.next_review < contact.date:
+        if contact.next_review is not None and contact.next_review < contact.date:
             yield ("follow_ups", f, "next_review"), "the next review is before the contact itself"
 
 

@@ -59,6 +59,9 @@ ContactMode = Literal[
     "text",
     "letter",
 ]
+# Whether a contact reached anyone: a failed call is worth recording (it shows the effort made
+# and when to try again) but carries no progress and sets no review date.
+ContactOutcome = Literal["reached", "no-answer", "left-message"]
 Adherence = Literal["good", "partial", "poor", "unknown"]
 Progress = Literal["not-started", "improving", "no-change", "worsening", "achieved"]
 Outcome = Literal["achieved", "partly-achieved", "not-achieved"]
@@ -69,9 +72,17 @@ SocialNeed = Literal[
 ]
 CaregiverStrain = Literal["none", "mild", "moderate", "severe"]
 Urgency = Literal["routine", "urgent"]
+ImmunisationStatus = Literal["up-to-date", "not-up-to-date", "unknown"]
+# iep: an Individualized Education Program (IDEA); 504: a Section 504 plan; evaluation: an
+# evaluation for one is under way.
+SchoolPlanKind = Literal["iep", "504", "evaluation", "none"]
 
 RISK_LEVELS: tuple[RiskLevel, ...] = get_args(RiskLevel)
 CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
+OPEN_GOAL: frozenset[str] = frozenset(
+    {"not-started", "in-progress", "partly-achieved", "not-achieved"}
+)
+OPEN_INTERVENTION: frozenset[str] = frozenset({"planned", "in-progress"})
 OPEN_REFERRAL: frozenset[str] = frozenset({"sent", "accepted", "scheduled", "no-response"})
 CLOSED_REFERRAL: frozenset[str] = frozenset({"completed", "declined"})
 # Forward order of a referral's life; `no-response` may be followed by anything still open

@@ -30,6 +30,24 @@ RISK_LEVELS = ("low", "moderate", "high")
 
 T = TypeVar("T")
 
+# The fields of `casectl list --format json|csv`, in order. A documented contract: add to the
+# end, never rename or remove.
+LIST_FIELDS = [
+    "case_id",
+    "client",
+    "age",
+    "status",
+    "risk",
+    "stage",
+    "manager",
+    "opened",
+    "last_contact",
+    "next_review",
+    "open_referrals",
+    "language",
+    "flags",
+]
+
 # One case of the caseload as `list` and `review` see it: its summary from the index.
 CaseEntry = CaseSummary
 

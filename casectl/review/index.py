@@ -10,7 +10,7 @@ casectl's version changes. A file changed in the last two seconds is never trust
 (two writes within one timestamp tick look the same), so it is read again next time too.
 
 The index is case data, so it holds little: the `list` row (name, date of birth, status, risk,
-stage, manager, dates, language) and the dated review facts, whose `what` cuts free text short.
+stage, manager, dates, language) and the dated review facts, what `review` shows of each.
 It is written like a case file (temporary file, then rename; file 0600 in a 0700 folder), and
 an unreadable, corrupt or old index is simply rebuilt.
 
@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from stat import S_ISLNK, S_ISREG
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from casectl.batch import in_chunks, paused_gc
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from casectl.config import Config
     from casectl.models.case import Case
 
-INDEX_VERSION = 2  # 2: summaries carry same-day flags
+INDEX_VERSION = 3  # 2: summaries carry same-day flags; 3: facts from the derived state
 CACHE_ENV = "CASECTL_CACHE_DIR"
 CONFIG_NAME = "config.toml"  # casectl.config.CONFIG_NAME, without importing pydantic
 CASE_SUFFIX = ".yaml"  # casectl.store.paths.CASE_SUFFIX
@@ -86,29 +86,33 @@ class CaseSummary(NamedTuple):
         }
 
 
-def summarise(case: Case, config: Config) -> CaseSummary:
-    """The summary the index keeps of a validated case."""
-    from casectl.review.worklist import review_facts
-    from casectl.state import latest_stage, next_review, open_referrals, same_day_flags
+def summarise(case: Case, config: Config, today: dt.date) -> CaseSummary:
+    """The summary the index keeps of a case validated on `today`.
 
-    risk = case.current_risk
-    last = case.last_follow_up
-    review = next_review(case, config)
+    Nothing in it depends on the day once the case is valid (no record is dated after the day it
+    was validated), so it holds on every later day until the file changes.
+    """
+    from casectl.review.worklist import review_facts
+    from casectl.state import derive
+
+    state = derive(case, on=today)
+    last = state.last_contact
+    review = state.next_review
     return CaseSummary(
         case_id=case.id,
         client=case.client.name,
         dob=case.client.dob.isoformat(),
         status=case.status,
-        risk=risk.effective_level if risk else None,
-        stage=latest_stage(case),
+        risk=state.risk_level,
+        stage=state.stage,
         manager=case.case_manager,
         opened=case.opened.isoformat(),
         last_contact=last.date.isoformat() if last else None,
         next_review=review.isoformat() if review else None,
-        open_referrals=len(open_referrals(case)),
+        open_referrals=len(state.open_referrals),
         language=case.client.preferred_language,
-        facts=tuple((f.kind, f.due, f.item, f.what) for f in review_facts(case, config)),
-        flags=tuple(same_day_flags(case)),
+        facts=tuple((f.kind, f.due, f.item, f.what) for f in review_facts(state, config)),
+        flags=state.flag_codes(),
     )
 
 
@@ -303,7 +307,7 @@ def _read_chunk(
         path = store.root / name
         summary: CaseSummary | None
         try:
-            summary = summarise(read_case(store, path), config)
+            summary = summarise(read_case(store, path), config, today)
         except CasectlError:
             summary = None
         if key is not None and max(key[0], key[1]) >= racy_from:
@@ -369,7 +373,10 @@ def _read_index(
 ) -> tuple[dict[str, Entry], int | None]:
     """The entries of a current index, or nothing when it is missing, stale or corrupt."""
     try:
-        header, files = decode_index(path.read_bytes())
+        raw = read_index_bytes(path)
+        if raw is None:
+            return {}, None
+        header, files = decode_index(raw)
         window_days = header[3]
         if header != _header(root, config_key, window_days) or not isinstance(files, dict):
             return {}, None
@@ -378,6 +385,58 @@ def _read_index(
         return files, window_days
     except (OSError, ValueError, IndexError, TypeError):
         return {}, None
+
+
+# An index holds a few hundred bytes a case; one far larger than this is not an index.
+MAX_INDEX_BYTES = 256 * 1024 * 1024
+
+
+def read_index_bytes(path: Path, limit: int = MAX_INDEX_BYTES) -> bytes | None:
+    """The bytes of the index file, or None when there is no usable one.
+
+    The cache folder is not the data folder, but anything may sit at the index's name: a link
+    (to /dev/zero, say), a named pipe (an open would wait for a writer for ever), a folder, a
+    huge file. It is opened without following links and without blocking, read only when it is
+    a regular file of a sane size, and never more than that size; otherwise there is no index,
+    and the write that follows replaces it (see _clear_the_way).
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None  # missing, a link (ELOOP), or not ours to read
+    try:
+        info = os.fstat(fd)
+        if not S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks: list[bytes] = []
+        left = info.st_size + 1  # a file that grows meanwhile is still read no further
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 22))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks) if left > 0 else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _clear_the_way(path: Path) -> None:
+    """Make room at the index's name for a new index when something else is there.
+
+    A rename replaces a link, a pipe or a device node by itself (without following a link), so
+    only a folder is in the way: an empty one is removed, any other moved aside under a name
+    that says why, so that the index is rebuilt rather than every run going without it.
+    """
+    try:
+        if not S_ISDIR(os.lstat(path).st_mode):
+            return
+    except OSError:
+        return
+    try:
+        os.rmdir(path)
+    except OSError:
+        os.replace(path, path.with_name(f"{path.name}.not-an-index-{time.time_ns()}"))
 
 
 def _write_index(
@@ -393,6 +452,7 @@ def _write_index(
         os.chmod(folder, 0o700)
         # A killed rebuild can leave its temporary file; it holds case data, so it goes.
         remove_stale_temp_files(folder)
+        _clear_the_way(path)
         write_atomic(path, data)
         # casectl 0.1 kept this index as JSON beside it: case data nothing reads any more.
         path.with_suffix(".json").unlink(missing_ok=True)

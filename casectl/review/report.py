@@ -52,7 +52,7 @@ from casectl.models.case import STAGE_SECTIONS, Case
 from casectl.models.records import CarePlan, Evaluation
 from casectl.models.vocab import CASE_STATUSES, CLOSED_REFERRAL, RISK_LEVELS
 from casectl.review.worklist import REVIEW_KINDS, review_facts
-from casectl.state import latest_stage
+from casectl.state import CaseState, derive, latest_stage
 
 # One row of `report`'s `cases`: no names, contact details, dates or free text.
 CASE_FIELDS = [
@@ -121,20 +121,6 @@ def _median(values: Sequence[float]) -> float | None:
     return round(float(statistics.median(values)), 1) if values else None
 
 
-def _up_to(case: Case, day: dt.date) -> Case:
-    """The case as its records stood on `day`: later records and status changes are left out."""
-    update: dict[str, Any] = {
-        section: [r for r in getattr(case, section) if r.date <= day]
-        for section in (*STAGE_SECTIONS.values(), "status_history")
-    }
-    history = update["status_history"]
-    if len(history) < len(case.status_history):
-        last = history[-1] if history else None
-        update["status"] = last.status if last else "open"
-        update["closed_reason"] = last.reason if last and last.status == "closed" else None
-    return case.model_copy(update=update)
-
-
 def _screening_to_plan(case: Case) -> int | None:
     if not case.screening or not case.care_plans:
         return None
@@ -168,34 +154,21 @@ def gas_t_score(case: Case) -> float | None:
     return None
 
 
-def _referral_times(case: Case, as_of: dt.date) -> Iterable[tuple[str, int]]:
+def _referral_times(state: CaseState) -> Iterable[tuple[str, int]]:
     """Each referral as (status, days): days to close when closed, else days open so far."""
-    sent: dict[str, dt.date] = {}
-    status: dict[str, str] = {}
-    closed_on: dict[str, dt.date] = {}
-    for record in sorted(case.coordination, key=lambda r: r.date):
-        for ref in record.referrals:
-            sent[ref.id], status[ref.id] = record.date, ref.status
-            if ref.status in CLOSED_REFERRAL:
-                closed_on[ref.id] = record.date
-        for update in record.referral_updates:
-            if update.referral in sent:
-                status[update.referral] = update.status
-                if update.status in CLOSED_REFERRAL:
-                    closed_on[update.referral] = record.date
-    for ref_id, day in sent.items():
-        end = closed_on.get(ref_id, as_of) if status[ref_id] in CLOSED_REFERRAL else as_of
-        yield status[ref_id], (end - day).days
+    for ref in state.referrals:
+        end = ref.since if ref.status in CLOSED_REFERRAL else state.as_of
+        yield ref.status, (end - ref.made).days
 
 
-def overdue_items(case: Case, config: Config, as_of: dt.date) -> list[tuple[str, int]]:
+def overdue_items(state: CaseState, config: Config) -> list[tuple[str, int]]:
     """The case's overdue worklist items as (kind, days overdue): the facts `casectl review`
-    lists as overdue, those falling due before `as_of`."""
+    lists as overdue on the state's day."""
     items = []
-    for fact in review_facts(case, config):
+    for fact in review_facts(state, config):
         due = dt.date.fromisoformat(fact.due)
-        if due < as_of:
-            items.append((fact.kind, (as_of - due).days))
+        if due < state.as_of:
+            items.append((fact.kind, (state.as_of - due).days))
     return items
 
 
@@ -216,7 +189,7 @@ def build_report(
 
     `pseudonyms` maps a case id to its pseudonym and makes the report de-identified.
     """
-    selected = sorted((_up_to(c, as_of) for c in cases if c.opened <= as_of), key=lambda c: c.id)
+    selected = sorted((c.up_to(as_of) for c in cases if c.opened <= as_of), key=lambda c: c.id)
     active = [c for c in selected if c.status in ACTIVE]
     rows: list[dict[str, Any]] = []
     referral_days: list[tuple[str, int]] = []
@@ -229,7 +202,8 @@ def build_report(
     categories.update({OTHER: 0, TRANSFERRED: 0})
     managers: dict[str, dict[str, int]] = {}
     for case in selected:
-        referrals = list(_referral_times(case, as_of))
+        state = derive(case, on=as_of)
+        referrals = list(_referral_times(state))
         referral_days += referrals
         contacts = [f for f in case.follow_ups if since <= f.date <= as_of]
         modes.update(f.mode for f in contacts)
@@ -249,7 +223,7 @@ def build_report(
         mine = managers.setdefault(case.case_manager, dict.fromkeys(MANAGER_FIELDS, 0))
         mine["contacts"] += len(contacts)
         if case.status in ACTIVE:
-            items = overdue_items(case, config, as_of)
+            items = overdue_items(state, config)
             overdue_kinds.update(kind for kind, _ in items)
             late = max((days for _, days in items), default=0)
             mine["active"] += 1
@@ -261,8 +235,8 @@ def build_report(
                 "case_id": pseudonyms(case.id) if pseudonyms else case.id,
                 "age": min(age, AGE_CAP) if pseudonyms else age,
                 "status": case.status,
-                "risk": case.current_risk.effective_level if case.current_risk else None,
-                "stage": latest_stage(case),
+                "risk": state.risk_level,
+                "stage": state.stage,
                 "contacts": len(contacts),
                 "days_overdue": late,
                 "open_referrals": sum(1 for s, _ in referrals if s not in CLOSED_REFERRAL),

@@ -1,6 +1,7 @@
 """What needs a case manager's attention, and when: the worklist behind `casectl review`.
 
-Two halves. `review_facts(case, config)` reads one validated case and lists its dated facts —
+Two halves. `review_facts(state, config)` reads one case's derived state (casectl.state) and
+lists its dated facts —
 a review, an appointment whose outcome is due, a referral to chase, a goal's target date — each
 with the day it falls due. Those facts do not depend on today, so the summary index keeps them.
 `review_items(...)` takes the facts of a whole caseload and, for one day, sorts them into
@@ -17,24 +18,28 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from casectl.config import Config
-    from casectl.models.case import Case
     from casectl.review.index import CaseSummary
+    from casectl.state import CaseState
 
-# What can need attention, in the order `review --help` lists them.
+# What can need attention, in the order `review --help` lists them and ties are broken.
+# (Kinds are added at the end: the report's by_kind keeps this order as a contract.)
 REVIEW_KINDS = (
     "review",  # the plan's review interval, or the next review set at the last contact
-    "referral",  # sent (or no-response) and not answered within referral_no_response_days
+    "referral",  # not answered within referral_no_response_days, or accepted/scheduled and not
+    # completed within referral_followup_days
     "appointment",  # still `scheduled`: coming up, or past with no outcome recorded
-    "intervention",  # planned or in progress, with a due date
-    "goal",  # target date of a goal not achieved or discontinued
+    "intervention",  # planned or in progress, with a due date (recurring ones after each done)
+    "goal",  # target date of a goal still open (not achieved, not discontinued)
     "reassessment",  # reassess_days after the last assessment
     "no-plan",  # an open case without a care plan: due the tier's review interval after its last step
     "stale-risk",  # the last risk record is older than the last assessment
+    "safety",  # a same-day flag no contact has yet recorded action on: listed first, always
 )
+# Kinds listed before every other item, whatever their dates, and that make `--exit-code` exit 3.
+URGENT_KINDS = frozenset({"safety"})
 GROUPS = ("overdue", "due", "later")
 RISK_ORDER = {"high": 0, "moderate": 1, "low": 2, None: 3}
 
-_WHAT_LENGTH = 60  # free text in `what` is cut here: the index keeps no more of it than this
 _ACTIVE = ("open", "on-hold")
 _NEXT_STEP = {"new": "screen", "screen": "assess", "assess": "risk", "risk": "plan"}
 
@@ -48,28 +53,38 @@ class Fact(NamedTuple):
     what: str
 
 
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _WHAT_LENGTH else text[: _WHAT_LENGTH - 1].rstrip() + "…"
+def _plain(text: str) -> str:
+    """Free text on one line (a line break in a note would break a table or a CSV reader)."""
+    return " ".join(text.split())
 
 
-def review_facts(case: Case, config: Config) -> list[Fact]:
+def review_facts(state: CaseState, config: Config) -> list[Fact]:
     """Every dated fact of an open or on-hold case (none for closed or transferred ones)."""
+    case = state.case
     if case.status not in _ACTIVE:
         return []
-    from casectl.state import latest_stage, next_review, tier_review_days
+    from casectl.state import tier_review_days
 
     facts: list[Fact] = []
     review = config.review
-    plan = case.current_plan
-    risk = case.current_risk
-    assessment = case.last_assessment
+    plan = state.plan
+    for flag in state.open_safety:
+        facts.append(
+            Fact(
+                "safety",
+                flag.raised.isoformat(),
+                None,
+                _plain(
+                    f"SAME DAY: {flag.text} ({flag.source}); when acted on: "
+                    f"casectl follow-up {case.id} --safety-action ..."
+                ),
+            )
+        )
     if plan is not None:
-        due = next_review(case, config)
-        last = case.last_follow_up
+        due = state.next_review
         if due is not None:
-            if last is not None and last.date >= plan.date:
-                what = f"review set at the contact of {last.date.isoformat()}"
+            if state.review_set_at is not None:
+                what = f"review set at the contact of {state.review_set_at.isoformat()}"
             else:
                 what = (
                     f"review: plan of {plan.date.isoformat()}, every {plan.review_interval_days} d"
@@ -85,7 +100,7 @@ def review_facts(case: Case, config: Config) -> list[Fact]:
         dates += [r.date for r in case.risk_assessments]
         dates += [h.date for h in case.status_history]
         since = max(dates)
-        next_step = _NEXT_STEP.get(latest_stage(case), "plan")
+        next_step = _NEXT_STEP.get(state.stage, "plan")
         facts.append(
             Fact(
                 "no-plan",
@@ -94,48 +109,59 @@ def review_facts(case: Case, config: Config) -> list[Fact]:
                 f"no care plan yet; next step: {next_step} (last step {since.isoformat()})",
             )
         )
-    for ref, status, changed in case.referrals().values():
-        if status in ("sent", "no-response"):
-            due = changed + dt.timedelta(days=review.referral_no_response_days)
-            facts.append(
-                Fact(
-                    "referral",
-                    due.isoformat(),
-                    ref.id,
-                    _short(f"referral {ref.id} to {ref.to}: {status} since {changed.isoformat()}"),
-                )
+    for ref in state.referrals:
+        if not ref.open:
+            continue
+        waiting = ref.status in ("sent", "no-response")
+        days = review.referral_no_response_days if waiting else review.referral_followup_days
+        ask = "no answer yet" if waiting else "not completed yet"
+        due = ref.since + dt.timedelta(days=days)
+        facts.append(
+            Fact(
+                "referral",
+                due.isoformat(),
+                ref.referral.id,
+                _plain(
+                    f"referral {ref.referral.id} to {ref.referral.to}: {ref.status} since "
+                    f"{ref.since.isoformat()}, {ask}"
+                ),
             )
-    for appt, booked in case.appointments().values():
-        if booked == "scheduled":
+        )
+    for appt in state.appointments:
+        if appt.status == "scheduled":
+            a = appt.appointment
             facts.append(
                 Fact(
                     "appointment",
-                    appt.date.isoformat(),
-                    appt.id,
-                    _short(f"appointment {appt.id} with {appt.with_}: {appt.purpose}"),
+                    a.date.isoformat(),
+                    a.id,
+                    _plain(f"appointment {a.id} with {a.with_}: {a.purpose}"),
                 )
             )
-    if plan is not None:
-        for action in plan.interventions:
-            if action.due is not None and action.status in ("planned", "in-progress"):
-                facts.append(
-                    Fact(
-                        "intervention",
-                        action.due.isoformat(),
-                        action.id,
-                        _short(f"intervention {action.id} ({action.owner}): {action.description}"),
-                    )
+    for step in state.interventions:
+        if step.open and step.next_due is not None:
+            i = step.intervention
+            again = f", {i.frequency}, last done {step.last_done}" if step.last_done else ""
+            facts.append(
+                Fact(
+                    "intervention",
+                    step.next_due.isoformat(),
+                    i.id,
+                    _plain(f"intervention {i.id} ({i.owner}{again}): {i.description}"),
                 )
-        for goal in plan.goals:
-            if goal.status not in ("achieved", "discontinued"):
-                facts.append(
-                    Fact(
-                        "goal",
-                        goal.target_date.isoformat(),
-                        goal.id,
-                        _short(f"goal {goal.id} target date ({goal.status}): {goal.description}"),
-                    )
+            )
+    for goal in state.goals:
+        if goal.open:
+            g = goal.goal
+            facts.append(
+                Fact(
+                    "goal",
+                    g.target_date.isoformat(),
+                    g.id,
+                    _plain(f"goal {g.id} target date ({goal.status}): {g.description}"),
                 )
+            )
+    assessment = case.last_assessment
     if assessment is not None:
         due = assessment.date + dt.timedelta(days=review.reassess_days)
         facts.append(
@@ -146,6 +172,7 @@ def review_facts(case: Case, config: Config) -> list[Fact]:
                 f"reassessment: last assessed {assessment.date.isoformat()}",
             )
         )
+        risk = state.risk
         if risk is not None and risk.date < assessment.date:
             facts.append(
                 Fact(
@@ -218,7 +245,17 @@ def review_items(
                 group, days = 2, 0
             else:
                 continue
-            key = (group, -days, rank, due, case.case_id, kind_order.get(kind, 99), item or "")
+            first = 0 if kind in URGENT_KINDS else 1
+            key = (
+                first,
+                group,
+                -days,
+                rank,
+                due,
+                case.case_id,
+                kind_order.get(kind, 99),
+                item or "",
+            )
             keyed.append(
                 (
                     key,
@@ -246,6 +283,7 @@ def _first(pair: tuple[tuple[Any, ...], ReviewItem]) -> tuple[Any, ...]:
     return pair[0]
 
 
-def any_overdue(items: Iterable[ReviewItem]) -> bool:
-    """True when at least one item is overdue (`review --exit-code` exits 3)."""
-    return any(item.group == "overdue" for item in items)
+def needs_attention(items: Iterable[ReviewItem]) -> bool:
+    """True when an item is overdue or urgent (a same-day safety flag): `review --exit-code`
+    exits 3 then."""
+    return any(item.group == "overdue" or item.kind in URGENT_KINDS for item in items)

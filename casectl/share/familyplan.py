@@ -16,8 +16,7 @@ from casectl.config import Config
 from casectl.dates import completed_years
 from casectl.models.case import Case
 from casectl.models.people import CareTeamMember
-from casectl.models.records import CarePlan, Goal
-from casectl.models.vocab import OPEN_REFERRAL
+from casectl.models.records import CarePlan
 from casectl.share.document import (
     Block,
     Document,
@@ -31,7 +30,7 @@ from casectl.share.document import (
 )
 from casectl.share.i18n import ADULT_AGE, N_, Language
 from casectl.share.redaction import IDENTIFIED, Redaction
-from casectl.state import next_review
+from casectl.state import CaseState, derive
 
 # Labels for casectl's vocabularies, in plain words; a test checks every value has one.
 ROLE = {
@@ -192,16 +191,17 @@ def family_plan(
     people = _People(case, lang, redaction, child)
     name = redaction.text(case.client.name)
     title = _("Care plan for {name}").format(name=name) if name else _("Care plan")
-    plan = case.current_plan
+    state = derive(case, on=today)
+    plan = state.plan
     blocks: list[Block] = []
     blocks += _introduction(case, plan, today, lang, redaction, people)
-    blocks += _goals(case, plan, lang, redaction)
-    blocks += _tasks(plan, lang, redaction, people)
-    blocks += _appointments(case, today, lang, redaction, people)
-    blocks += _referrals(case, lang, redaction, people)
+    blocks += _goals(state, lang, redaction)
+    blocks += _tasks(state, lang, redaction, people)
+    blocks += _appointments(state, today, lang, redaction, people)
+    blocks += _referrals(state, lang, redaction, people)
     blocks += _care_team(case, lang, redaction, people)
     blocks += _if_worse(case, lang, redaction, child)
-    blocks += _next_review(case, config, lang)
+    blocks += _next_review(state, lang)
     blocks.append(
         Paragraph(line(_("Keep this plan where you can find it, and bring it to appointments.")))
     )
@@ -245,22 +245,13 @@ def _introduction(
     return blocks
 
 
-def _latest_progress(case: Case, goal: Goal, since: dt.date) -> str | None:
-    latest = None
-    for contact in sorted(case.follow_ups, key=lambda f: f.date):
-        if contact.date >= since:
-            for note in contact.progress:
-                if note.goal == goal.id:
-                    latest = note.progress
-    return latest
-
-
-def _goals(case: Case, plan: CarePlan | None, lang: Language, redaction: Redaction) -> list[Block]:
-    if plan is None:
+def _goals(state: CaseState, lang: Language, redaction: Redaction) -> list[Block]:
+    if state.plan is None:
         return []
     _ = lang._
     items: list[tuple[Line, ...]] = []
-    for n, goal in enumerate(plan.goals, start=1):
+    for n, standing in enumerate(state.goals, start=1):
+        goal = standing.goal
         description = redaction.text(goal.description) or _("Goal {number}: {area}").format(
             number=lang.number(n), area=_(GOAL_DOMAIN[goal.domain])
         )
@@ -282,9 +273,9 @@ def _goals(case: Case, plan: CarePlan | None, lang: Language, redaction: Redacti
         baseline = redaction.text(goal.baseline)
         if baseline:
             lines.append(_labelled(_("Where we started:"), baseline))
-        now = _(GOAL_STATUS[goal.status])
-        progress = _latest_progress(case, goal, plan.date)
-        if progress and goal.status in ("not-started", "in-progress"):
+        now = _(GOAL_STATUS[standing.status])
+        progress = standing.progress
+        if progress and standing.status in ("not-started", "in-progress"):
             now = _("{status}; latest news: {progress}").format(
                 status=now, progress=_(PROGRESS[progress])
             )
@@ -293,25 +284,26 @@ def _goals(case: Case, plan: CarePlan | None, lang: Language, redaction: Redacti
     return [Heading(_("Our goals")), Items(tuple(items))]
 
 
-def _tasks(
-    plan: CarePlan | None, lang: Language, redaction: Redaction, people: _People
-) -> list[Block]:
+def _tasks(state: CaseState, lang: Language, redaction: Redaction, people: _People) -> list[Block]:
+    plan = state.plan
     if plan is None:
         return []
     _ = lang._
     blocks: list[Block] = [Heading(_("Who does what, and when"))]
-    open_items = [i for i in plan.interventions if i.status in ("planned", "in-progress")]
+    open_items = [s for s in state.interventions if s.open]
     items: list[tuple[Line, ...]] = []
-    for n, item in enumerate(open_items, start=1):
+    for n, standing in enumerate(open_items, start=1):
+        item = standing.intervention
         what = redaction.text(item.description) or _("Task {number}").format(number=lang.number(n))
-        when = _("by {date}").format(date=lang.date(item.due)) if item.due else None
+        due = standing.next_due
+        when = _("by {date}").format(date=lang.date(due)) if due else None
         often = redaction.text(item.frequency)
         if often:
-            when = f"{when}; {often}" if when else often
+            when = f"{often}; {when}" if when else often
         lines = [line(Span(what, strong=True)), _labelled(_("Who:"), people.label(item.owner))]
         if when:
             lines.append(_labelled(_("When:"), when))
-        lines.append(_labelled(_("Status:"), _(INTERVENTION_STATUS[item.status])))
+        lines.append(_labelled(_("Status:"), _(INTERVENTION_STATUS[standing.status])))
         items.append(tuple(lines))
     if items:
         blocks.append(Items(tuple(items)))
@@ -326,7 +318,7 @@ def _tasks(
             for slot in plan.schedule
         ]
         blocks += [Heading(_("Regular visits and sessions"), 3), Items(tuple(visits))]
-    done = [i.description for i in plan.interventions if i.status == "done"]
+    done = [s.intervention.description for s in state.interventions if s.status == "done"]
     if done and not redaction.deidentified:
         blocks += [Heading(_("Already done"), 3), Items(tuple((line(d),) for d in done))]
     if plan.resources and not redaction.deidentified:
@@ -338,14 +330,14 @@ def _tasks(
 
 
 def _appointments(
-    case: Case, today: dt.date, lang: Language, redaction: Redaction, people: _People
+    state: CaseState, today: dt.date, lang: Language, redaction: Redaction, people: _People
 ) -> list[Block]:
     _ = lang._
     upcoming = sorted(
         (
-            appt
-            for appt, status in case.appointments().values()
-            if status == "scheduled" and appt.date >= today
+            a.appointment
+            for a in state.appointments
+            if a.status == "scheduled" and a.appointment.date >= today
         ),
         key=lambda a: a.date,
     )
@@ -363,11 +355,11 @@ def _appointments(
     return [*blocks, Items(tuple(items))]
 
 
-def _referrals(case: Case, lang: Language, redaction: Redaction, people: _People) -> list[Block]:
+def _referrals(
+    state: CaseState, lang: Language, redaction: Redaction, people: _People
+) -> list[Block]:
     _ = lang._
-    waiting = [
-        (ref, status) for ref, status, _ in case.referrals().values() if status in OPEN_REFERRAL
-    ]
+    waiting = [(r.referral, r.status) for r in state.open_referrals]
     if not waiting:
         return []
     items: list[tuple[Line, ...]] = []
@@ -480,9 +472,10 @@ def _if_worse(case: Case, lang: Language, redaction: Redaction, child: bool) -> 
     return [Heading(_("If things get worse")), Notice(lines), Items(tuple(contacts))]
 
 
-def _next_review(case: Case, config: Config, lang: Language) -> list[Block]:
+def _next_review(state: CaseState, lang: Language) -> list[Block]:
     _ = lang._
-    review = next_review(case, config)
+    case = state.case
+    review = state.next_review
     if review is not None:
         text = _("We will look at this plan together again by {date}.").format(
             date=lang.date(review)

@@ -40,8 +40,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from casectl.config import DEFAULT_IDENTIFIER_SYSTEM
 from casectl.dates import completed_years
 from casectl.errors import InvalidInput
+from casectl.models.base import is_user_key
 from casectl.models.case import Case
 from casectl.models.people import CareTeamMember, Contact, FamilyMember
 from casectl.models.records import (
@@ -59,12 +61,13 @@ from casectl.models.records import (
 from casectl.models.validation import CaseInvalid, format_loc, validate_case
 from casectl.share.redaction import IDENTIFIED, Redaction
 from casectl.share.valuesets import TERMINOLOGY, check_codes
+from casectl.state import CaseState, GoalState, derive
 
 Json = dict[str, Any]
 
 BASE = "https://casectl.example.org/fhir"
 RECORD_URL = f"{BASE}/StructureDefinition/casectl-record"
-CASE_ID_SYSTEM = f"{BASE}/NamingSystem/case-id"
+# The identifier system of case ids is the data folder's choice: `[fhir] identifier_system`.
 PSEUDONYM_SYSTEM = f"{BASE}/NamingSystem/case-pseudonym"
 CODES = f"{BASE}/CodeSystem"  # casectl's own vocabularies, e.g. f"{CODES}/team-role"
 QUESTIONNAIRE = f"{BASE}/Questionnaire"
@@ -215,8 +218,9 @@ AGENCY_ROLES = frozenset(
         "hospital",
     }
 )
-# v3-RoleCode (http://terminology.hl7.org/CodeSystem/v3-RoleCode) for common relationships;
-# anything else keeps its text only.
+# v3-RoleCode (http://terminology.hl7.org/CodeSystem/v3-RoleCode) for common relationships,
+# keyed by the relationship as written, lower case, dashes and underscores as spaces; anything
+# else keeps its text only. A legal guardian gets GUARD besides (`write_family`).
 RELATIONSHIP = {
     "mother": "MTH",
     "father": "FTH",
@@ -245,7 +249,28 @@ RELATIONSHIP = {
     "friend": "FRND",
     "neighbor": "NBOR",
     "neighbour": "NBOR",
+    "step parent": "STPPRN",
+    "stepparent": "STPPRN",
+    "grandparent": "GRPRN",
+    "great grandmother": "GGRMTH",
+    "great grandfather": "GGRFTH",
+    "half sister": "HSIS",
+    "half brother": "HBRO",
+    "stepsister": "STPSIS",
+    "stepbrother": "STPBRO",
+    "niece": "NIECE",
+    "nephew": "NEPHEW",
+    "foster mother": "MTHFOST",
+    "foster father": "FTHFOST",
+    "foster parent": "PRNFOST",
+    "adoptive mother": "ADOPTM",
+    "adoptive father": "ADOPTF",
+    "adoptive parent": "ADOPTP",
+    "guardian": "GUARD",
+    "legal guardian": "GUARD",
 }
+ROLE_CODE = f"{TERMINOLOGY}/v3-RoleCode"
+GUARDIAN = {"system": ROLE_CODE, "code": "GUARD", "display": "guardian"}
 # LOINC codes of the vital signs (the FHIR vital-signs profile's codes) and UCUM units.
 VITALS: tuple[tuple[str, str, str, str, str], ...] = (
     ("height_cm", "8302-2", "Body height", "cm", "cm"),
@@ -283,15 +308,95 @@ class FhirInvalid(InvalidInput):
 
 
 def case_to_bundle(
-    case: Case, *, today: dt.date, redaction: Redaction = IDENTIFIED
+    case: Case,
+    *,
+    today: dt.date,
+    redaction: Redaction = IDENTIFIED,
+    identifier_system: str = DEFAULT_IDENTIFIER_SYSTEM,
+    user_keys: UserKeys = (),
 ) -> dict[str, Any]:
     """The case as a FHIR R4 collection Bundle (JSON-ready), every resource validated.
 
     `today` gives the age of a de-identified client; an identified bundle does not depend on it.
+    `identifier_system` names the case id (Patient, EpisodeOfCare and Bundle identifiers);
+    `user_keys` are the case file's own `x-` keys (`user_keys_of`), carried so that an import
+    gives them back; a de-identified bundle carries neither the case id nor those keys.
     """
-    bundle = _Writer(case, redaction, today).bundle()
+    writer = _Writer(case, redaction, today, identifier_system, user_keys)
+    bundle = writer.bundle()
     validate_bundle(bundle)
     return bundle
+
+
+# --- the case file's own keys (`x-…`) ---
+
+# Each `x-` key of a case file: where it sits (keys and list positions from the top) and its
+# name and value, as the file holds them.
+UserKey = tuple[tuple[str | int, ...], str, Any]
+UserKeys = Sequence[UserKey]
+
+
+def user_keys_of(data: Any, where: tuple[str | int, ...] = ()) -> list[UserKey]:
+    """Every `x-` key in a case file's plain data, with its place, in file order."""
+    found: list[UserKey] = []
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if is_user_key(key):
+                found.append((where, str(key), value))
+            else:
+                found += user_keys_of(value, (*where, str(key)))
+    elif isinstance(data, list):
+        for n, item in enumerate(data):
+            found += user_keys_of(item, (*where, n))
+    return found
+
+
+def with_user_keys(data: dict[str, Any], keys: UserKeys) -> dict[str, Any]:
+    """Case data with the `x-` keys put back where they were (a place that is gone is skipped)."""
+    for where, key, value in keys:
+        node: Any = data
+        for part in where:
+            found = (isinstance(node, Mapping) and isinstance(part, str) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and part < len(node)
+            )
+            if found:
+                node = node[part]
+            else:
+                node = None
+                break
+        if isinstance(node, dict):
+            node[key] = value
+    return data
+
+
+def _user_keys_text(keys: UserKeys) -> str:
+    # YAML keeps what JSON cannot (a date stays a date), and is read back by the store's own
+    # safe reader.
+    from casectl.store import yamlio
+
+    listed = [{"at": list(where), "key": key, "value": value} for where, key, value in keys]
+    return yamlio.Document(yamlio.to_yaml({"x-keys": listed}), 2, 2).dumps()
+
+
+def _user_keys_from(text: str, where: str) -> list[UserKey]:
+    from casectl.store import yamlio
+
+    try:
+        listed = yamlio.to_plain(yamlio.load(text).tree).get("x-keys")
+    except yamlio.YamlProblem as exc:
+        raise InvalidInput(
+            f"the x- keys carried on {where} cannot be read ({exc.message})."
+        ) from None
+    keys: list[UserKey] = []
+    for item in listed if isinstance(listed, list) else [None]:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("at"), list)
+            or not is_user_key(item.get("key"))
+        ):
+            raise InvalidInput(f"the x- keys carried on {where} are not as casectl writes them.")
+        keys.append((tuple(item["at"]), item["key"], item.get("value")))
+    return keys
 
 
 def _uuid(seed: str, key: str) -> str:
@@ -339,18 +444,56 @@ def _day(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def relationship_code(relationship: str) -> str | None:
+    """The v3-RoleCode of a family relationship as written ("Foster mother" → MTHFOST)."""
+    words = " ".join(relationship.lower().replace("-", " ").replace("_", " ").split())
+    return RELATIONSHIP.get(words) or RELATIONSHIP.get(words.replace("step ", "step"))
+
+
+def _diagnosis_keys(d: Any) -> list[str]:
+    """What makes two diagnoses the same: the ICD-10-CM code, else the description."""
+    text = "text:" + " ".join(d.description.casefold().split())
+    return [f"icd10:{d.icd10}", text] if d.icd10 else [text]
+
+
+def _problem_key(d: Any) -> str:
+    return _diagnosis_keys(d)[0]
+
+
 class _Writer:
     """Builds the entries of one case's bundle; `redaction` decides what may be written."""
 
-    def __init__(self, case: Case, redaction: Redaction, today: dt.date) -> None:
+    def __init__(
+        self,
+        case: Case,
+        redaction: Redaction,
+        today: dt.date,
+        identifier_system: str = DEFAULT_IDENTIFIER_SYSTEM,
+        user_keys: UserKeys = (),
+    ) -> None:
         self.case = case
         self.r = redaction
         self.today = today
+        self.identifier_system = identifier_system
+        # x- keys are the user's own free text: never in a de-identified bundle.
+        self.user_keys = () if redaction.deidentified else user_keys
+        # The Condition each diagnosis and social need of each assessment is written as.
+        self.problems: dict[tuple[int, str], Json] = {}
         self.seed = redaction.case_id(case.id)
         self.entries: list[Json] = []
         self.family = {m.id for m in case.family}
         self.team = {m.id for m in case.care_team}
         self.patient = self.ref("patient")
+        self._standing: dict[int, CaseState] = {}
+
+    def standing(self, i: int) -> CaseState:
+        """Where plan `i` stood: now for the plan in force, else when the next replaced it."""
+        if i not in self._standing:
+            plans = self.case.care_plans
+            on = plans[i + 1].date if i + 1 < len(plans) else self.today
+            upto = self.case.model_copy(update={"care_plans": plans[: i + 1]})
+            self._standing[i] = derive(upto, on=on)
+        return self._standing[i]
 
     # --- plumbing ---
 
@@ -434,6 +577,7 @@ class _Writer:
             self.add(f"consent/{i}", "Consent", self.consent(consent), ("consents", _dump(consent)))
         for i, screening in enumerate(c.screening):
             self.write_screening(i, screening)
+        self.write_problems()
         for i, assessment in enumerate(c.assessments):
             self.write_assessment(i, assessment)
         for i, risk in enumerate(c.risk_assessments):
@@ -448,7 +592,7 @@ class _Writer:
             self.write_evaluation(i, evaluation)
         if self.r.deidentified:
             self.write_age()
-        identifier_system = PSEUDONYM_SYSTEM if self.r.deidentified else CASE_ID_SYSTEM
+        identifier_system = PSEUDONYM_SYSTEM if self.r.deidentified else self.identifier_system
         bundle: Json = {
             "resourceType": "Bundle",
             "id": _uuid(self.seed, "bundle"),
@@ -475,7 +619,7 @@ class _Writer:
                     }
                 ]
                 if self.r.deidentified
-                else []
+                else [{"system": self.identifier_system, "value": self.case.id}]
             ),
             "name": [{"text": self.text(client.name)}],
             "telecom": self.telecom(client.contact),
@@ -496,7 +640,7 @@ class _Writer:
         identifier = (
             {"type": {"coding": [PSEUDONYMISED]}, "system": PSEUDONYM_SYSTEM, "value": self.seed}
             if self.r.deidentified
-            else {"system": CASE_ID_SYSTEM, "value": c.id}
+            else {"system": self.identifier_system, "value": c.id}
         )
         data = _dump(c)
         data.pop("client", None)
@@ -514,6 +658,9 @@ class _Writer:
             "team": [self.ref("care-team")],
         }
         self.add("episode", "EpisodeOfCare", body, ("case", data))
+        if self.user_keys:
+            extension = self.entries[-1]["resource"]["extension"][0]["extension"]
+            extension.append({"url": "x-keys", "valueString": _user_keys_text(self.user_keys)})
 
     def status_history(self) -> list[Json]:
         changes = [(self.case.opened, "open")] + [
@@ -533,16 +680,18 @@ class _Writer:
         return history
 
     def write_family(self, member: FamilyMember) -> None:
-        relationship = member.relationship.strip().lower()
-        code = RELATIONSHIP.get(relationship)
+        code = relationship_code(member.relationship)
+        relationship: list[Json] = [
+            {
+                "coding": [_coding(ROLE_CODE, code)] if code else [],
+                "text": self.text(member.relationship),
+            }
+        ]
+        if member.legal_guardian and code != GUARDIAN["code"]:
+            relationship.append({"coding": [GUARDIAN]})
         body: Json = {
             "patient": self.patient,
-            "relationship": [
-                {
-                    "coding": [_coding(f"{TERMINOLOGY}/v3-RoleCode", code)] if code else [],
-                    "text": self.text(member.relationship),
-                }
-            ],
+            "relationship": relationship,
             "name": [{"text": self.text(member.name)}],
             "telecom": self.telecom(member.contact),
             "address": self.address(member.contact),
@@ -649,14 +798,9 @@ class _Writer:
 
     def write_assessment(self, i: int, a: Assessment) -> None:
         key = f"assessment/{i}"
-        problems = [
-            self.write_diagnosis(f"{key}/diagnosis/{j}", a.date, d)
-            for j, d in enumerate(a.diagnoses)
-        ]
-        problems += [
-            self.write_need(f"{key}/need/{need}", a.date, need)
-            for need in dict.fromkeys(a.social_needs)
-        ]
+        problems = [self.problems[(i, _problem_key(d))] for d in a.diagnoses]
+        problems += [self.problems[(i, f"need:{need}")] for need in a.social_needs]
+        problems = list({p["reference"]: p for p in problems}.values())
         vitals = self.write_vitals(key, a.date, a.vitals) if a.vitals else []
         found = self.write_instruments(key, a.date, a.instruments)
         body = self.impression("assess", "Assessment", a.date, a.recorded_by)
@@ -684,25 +828,51 @@ class _Writer:
         )
         self.add(f"evaluation/{i}", "ClinicalImpression", body, ("evaluations", _dump(e)))
 
-    def condition(self, day: dt.date, code: Json) -> Json:
-        return {
-            "clinicalStatus": _concept(f"{TERMINOLOGY}/condition-clinical", "active"),
-            "category": [_concept(f"{TERMINOLOGY}/condition-category", "problem-list-item")],
-            "code": code,
-            "subject": self.patient,
-            "recordedDate": day.isoformat(),
-        }
+    def write_problems(self) -> None:
+        """One Condition per diagnosis and per social need, however many assessments list it.
 
-    def write_diagnosis(self, key: str, day: dt.date, d: Any) -> Json:
-        code = {
-            "coding": [_coding(ICD10CM, d.icd10)] if d.icd10 else [],
-            "text": self.text(d.description),
-        }
-        return self.add(key, "Condition", self.condition(day, code))
-
-    def write_need(self, key: str, day: dt.date, need: str) -> Json:
-        code = {"coding": [_coding(f"{CODES}/social-need", need)], "text": need}
-        return self.add(key, "Condition", self.condition(day, code))
+        A diagnosis is the same one when its ICD-10-CM code or its description (ignoring case
+        and spacing) matches. The Condition holds what the latest assessment listing it says,
+        was recorded on the first such assessment's date, and is active while the latest
+        assessment still lists it (inactive once a reassessment no longer does).
+        """
+        groups: list[list[tuple[int, Any]]] = []
+        found: dict[str, int] = {}
+        for i, a in enumerate(self.case.assessments):
+            items: list[tuple[list[str], Any]] = [(_diagnosis_keys(d), d) for d in a.diagnoses] + [
+                ([f"need:{need}"], need) for need in a.social_needs
+            ]
+            for keys, item in items:
+                n = next((found[k] for k in keys if k in found), None)
+                if n is None:
+                    n = len(groups)
+                    groups.append([])
+                if not groups[n] or groups[n][-1][0] != i:
+                    groups[n].append((i, item))
+                for k in keys:
+                    found.setdefault(k, n)
+                self.problems[(i, keys[0])] = {"reference": self.url(f"problem/{n}")}
+        last = len(self.case.assessments) - 1
+        for n, group in enumerate(groups):
+            first, latest = group[0], group[-1]
+            item = latest[1]
+            code: Json
+            if isinstance(item, str):
+                code = {"coding": [_coding(f"{CODES}/social-need", item)], "text": item}
+            else:
+                code = {
+                    "coding": [_coding(ICD10CM, item.icd10)] if item.icd10 else [],
+                    "text": self.text(item.description),
+                }
+            status = "active" if latest[0] == last else "inactive"
+            body: Json = {
+                "clinicalStatus": _concept(f"{TERMINOLOGY}/condition-clinical", status),
+                "category": [_concept(f"{TERMINOLOGY}/condition-category", "problem-list-item")],
+                "code": code,
+                "subject": self.patient,
+                "recordedDate": self.case.assessments[first[0]].date.isoformat(),
+            }
+            self.add(f"problem/{n}", "Condition", body)
 
     def observation(self, day: dt.date, category: str, code: Json) -> Json:
         return {
@@ -838,25 +1008,26 @@ class _Writer:
 
     # --- plan and goals ---
 
-    def achievement(self, i: int, goal: Goal) -> Json | None:
-        if goal.status in GOAL_OUTCOME:
-            shown = goal.status.replace("-", " ") if goal.status == "partly-achieved" else None
+    def goal_status(self, i: int, goal: Goal) -> GoalState:
+        found = self.standing(i).goal(goal.id)
+        return (
+            found
+            if found is not None
+            else GoalState(goal, goal.status, self.case.care_plans[i].date)
+        )
+
+    def achievement(self, standing: GoalState) -> Json | None:
+        status = standing.status
+        if status in GOAL_OUTCOME:
+            shown = status.replace("-", " ") if status == "partly-achieved" else None
             return {
-                **_concept(f"{TERMINOLOGY}/goal-achievement", GOAL_OUTCOME[goal.status]),
+                **_concept(f"{TERMINOLOGY}/goal-achievement", GOAL_OUTCOME[status]),
                 "text": shown,
             }
-        if goal.status == "discontinued":
+        if status == "discontinued":
             return None
-        plans = self.case.care_plans
-        start = plans[i].date
-        end = plans[i + 1].date if i + 1 < len(plans) else None
-        latest = None
-        for contact in sorted(self.case.follow_ups, key=lambda f: f.date):
-            if contact.date >= start and (end is None or contact.date < end):
-                for note in contact.progress:
-                    if note.goal == goal.id:
-                        latest = PROGRESS[note.progress]
-        if latest is None and goal.status == "in-progress":
+        latest = PROGRESS[standing.progress] if standing.progress else None
+        if latest is None and status == "in-progress":
             latest = "in-progress"
         return _concept(f"{TERMINOLOGY}/goal-achievement", latest) if latest else None
 
@@ -864,9 +1035,10 @@ class _Writer:
         domain = _concept(f"{CODES}/goal-domain", goal.domain)
         description = {"text": goal.description} if not self.r.deidentified else domain
         baseline = self.text(goal.baseline)
+        standing = self.goal_status(i, goal)
         body: Json = {
-            "lifecycleStatus": GOAL_LIFECYCLE[goal.status],
-            "achievementStatus": self.achievement(i, goal),
+            "lifecycleStatus": GOAL_LIFECYCLE[standing.status],
+            "achievementStatus": self.achievement(standing),
             "category": [domain],
             "description": description,
             "subject": self.patient,
@@ -883,13 +1055,16 @@ class _Writer:
         return self.add(f"plan/{i}/goal/{goal.id}", "Goal", body)
 
     def appointment_activities(self, i: int) -> list[Json]:
-        current = self.case.appointments()
+        current = {
+            a.appointment.id: a.status
+            for a in self.standing(len(self.case.care_plans) - 1).appointments
+        }
         activities = []
         for record in self.case.coordination:
             if self.plan_at(record.date) != i:
                 continue
             for appt in record.appointments:
-                status = current[appt.id][1]
+                status = current.get(appt.id, appt.status)
                 activities.append(
                     {
                         "detail": {
@@ -909,13 +1084,14 @@ class _Writer:
 
     def write_plan(self, i: int, plan: CarePlan) -> None:
         goals = {g.id: self.write_goal(i, plan, g) for g in plan.goals}
+        steps = {s.intervention.id: s.status for s in self.standing(i).interventions}
         activities = []
         for item in plan.interventions:
             frequency = self.text(item.frequency)
             activities.append(
                 {
                     "detail": {
-                        "status": INTERVENTION_STATUS[item.status],
+                        "status": INTERVENTION_STATUS[steps.get(item.id, item.status)],
                         "goal": [goals[item.goal]] if item.goal in goals else [],
                         "scheduledString": frequency,
                         "scheduledPeriod": {"end": _day(item.due)}
@@ -974,7 +1150,7 @@ class _Writer:
         self.add(f"coordination/{i}", "Task", body, ("coordination", _dump(record)))
 
     def write_referral(self, made: Coordination, referral_id: str) -> Json:
-        ref, status, changed = self.case.referrals()[referral_id]
+        ref, status, _, changed, _ = self.case.referral_history()[referral_id]
         receiver = self.person(ref.member) if ref.member else self.display(ref.to)
         request: Json = {
             "basedOn": self.plan_ref(made.date),
@@ -1117,6 +1293,23 @@ def _first_error(exc: Any) -> str:
 
 def bundle_to_case(bundle: Mapping[str, Any], *, today: dt.date) -> Case:
     """The case a bundle from `case_to_bundle` holds; InvalidInput (one sentence) otherwise."""
+    return read_bundle(bundle, today=today)[0]
+
+
+def is_casectl_bundle(bundle: Mapping[str, Any]) -> bool:
+    """Whether a Bundle says it was written by `casectl export --format fhir`."""
+    for entry in bundle.get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") == "EpisodeOfCare":
+            extensions = resource.get("extension") or []
+            if any(isinstance(e, dict) and e.get("url") == RECORD_URL for e in extensions):
+                return True
+    return False
+
+
+def read_bundle(bundle: Mapping[str, Any], *, today: dt.date) -> tuple[Case, list[UserKey]]:
+    """The case a bundle from `case_to_bundle` holds and the case file's own `x-` keys it
+    carries; InvalidInput (one sentence) otherwise."""
     if not isinstance(bundle, Mapping) or bundle.get("resourceType") != "Bundle":
         raise InvalidInput("the file is not a FHIR Bundle (its resourceType must be Bundle).")
     if bundle.get("type") != "collection":
@@ -1131,7 +1324,7 @@ def bundle_to_case(bundle: Mapping[str, Any], *, today: dt.date) -> Case:
             "a case; export the case without --deidentify to move it."
         )
     validate_bundle(bundle)
-    records = _records(bundle["entry"])
+    records, user_keys = _records(bundle["entry"])
     data = _assemble(records)
     try:
         case = validate_case(data, today=today)
@@ -1140,13 +1333,23 @@ def bundle_to_case(bundle: Mapping[str, Any], *, today: dt.date) -> Case:
         raise InvalidInput(
             f"the case in the Bundle is not valid: {format_loc(loc)}: {message}."
         ) from None
-    _same_as_written(bundle, case_to_bundle(case, today=today))
-    return case
+    identifier = bundle.get("identifier")
+    system = identifier.get("system") if isinstance(identifier, dict) else None
+    written = case_to_bundle(
+        case,
+        today=today,
+        identifier_system=system if isinstance(system, str) else DEFAULT_IDENTIFIER_SYSTEM,
+        user_keys=user_keys,
+    )
+    _same_as_written(bundle, written)
+    return case, user_keys
 
 
-def _records(entries: Sequence[Any]) -> dict[str, list[Any]]:
-    """The casectl records the bundle's resources carry, by section, in bundle order."""
+def _records(entries: Sequence[Any]) -> tuple[dict[str, list[Any]], list[UserKey]]:
+    """The casectl records the bundle's resources carry, by section, in bundle order, and the
+    case file's own keys."""
     found: dict[str, list[Any]] = {}
+    user_keys: list[UserKey] = []
     for entry in entries:
         resource = entry["resource"]
         for ext in resource.get("extension", []):
@@ -1158,13 +1361,15 @@ def _records(entries: Sequence[Any]) -> dict[str, list[Any]]:
             where = f"{resource['resourceType']} {resource.get('id')}"
             if not section or text is None:
                 raise InvalidInput(f"the casectl record on {where} lacks its section or its JSON.")
+            if section == "case" and "x-keys" in parts:
+                user_keys += _user_keys_from(str(parts["x-keys"].get("valueString")), where)
             try:
                 found.setdefault(section, []).append(json.loads(text))
             except json.JSONDecodeError as exc:
                 raise InvalidInput(
                     f"the casectl record on {where} is not valid JSON ({exc.msg})."
                 ) from None
-    return found
+    return found, user_keys
 
 
 def _assemble(records: dict[str, list[Any]]) -> dict[str, Any]:

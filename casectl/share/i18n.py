@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -87,6 +88,35 @@ def language_name(tag: str) -> str:
         return tag
 
 
+_SUBTAG = re.compile(r"^[A-Za-z0-9]{1,8}$")
+
+
+def normalise_tag(tag: str) -> str | None:
+    """A language tag in BCP 47's usual case, from any case and separator, with ISO 639-2/3
+    codes that have a two-letter code taken to it (CLDR's aliases): `ES` → es, `es_mx` →
+    es-MX, `spa` → es, `zh-hant` → zh-Hant. None when it is not a language tag at all."""
+    from babel.core import get_global
+
+    parts = re.split(r"[-_]", tag.strip())
+    if not re.fullmatch(r"[A-Za-z]{2,8}", parts[0]) or not all(_SUBTAG.match(p) for p in parts):
+        return None
+    primary = parts[0].lower()
+    alias = get_global("language_aliases").get(primary)
+    # Only a plain language code replaces it (`spa` → es), never a longer tag.
+    if isinstance(alias, str) and re.fullmatch(r"[a-z]{2,3}", alias):
+        primary = alias
+    rest = []
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            rest.append(part.title())  # script: Hant, Latn
+        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+            rest.append(part.upper())  # region: MX, 419
+        else:
+            rest.append(part.lower())
+    normal = "-".join([primary, *rest])
+    return normal if LANGUAGE.match(normal) else None
+
+
 @dataclass(frozen=True)
 class Language:
     """One language's text, dates, numbers and lists."""
@@ -94,6 +124,14 @@ class Language:
     tag: str  # the BCP 47 tag the text is in, e.g. "es" or "es-MX"
     locale: Any  # babel.Locale
     translations: gettext.NullTranslations
+    catalog: str = SOURCE_LANGUAGE  # the catalog the text comes from: "es", "es_MX"; "en" for none
+
+    def describe(self) -> str:
+        """Which language and catalog, for a note: "Spanish (es-MX), from the es catalog"."""
+        name = language_name(self.tag)
+        if self.catalog == SOURCE_LANGUAGE:
+            return f"{name} ({self.tag}), casectl's own text (no catalog needed)"
+        return f"{name} ({self.tag}), from the {self.catalog} catalog"
 
     def _(self, message: str) -> str:
         return self.translations.gettext(message)
@@ -122,21 +160,23 @@ class Language:
         return bool(self.locale.character_order == "right-to-left")
 
 
-def load_language(tag: str) -> tuple[Language, str | None]:
-    """The language for `tag`, or English and a note saying why when there is no catalog."""
-    if not LANGUAGE.match(tag):
+def load_language(given: str) -> tuple[Language, str | None]:
+    """The language for a tag in any case or form (`ES`, `es_mx`, `spa`), or English and a
+    note saying why when there is no catalog."""
+    tag = normalise_tag(given)
+    if tag is None:
         raise InvalidInput(
-            f"--lang {tag!r} is not a language code; use a BCP 47 code such as en or es."
+            f"--lang {given!r} is not a language code; use a BCP 47 code such as en, es or es-MX."
         )
-    primary = tag.split("-")[0].lower()
+    primary = tag.split("-")[0]
     if primary == SOURCE_LANGUAGE:
         return Language(tag, _babel_locale(tag), gettext.NullTranslations()), None
     parts = tag.split("-")
-    candidates = [f"{parts[0].lower()}_{parts[1]}"] if len(parts) > 1 else []
+    candidates = [f"{parts[0]}_{parts[1]}"] if len(parts) > 1 else []
     for name in [*candidates, primary]:
         catalog = _catalog(name)
         if catalog is not None:
-            return Language(tag, _babel_locale(tag), catalog), None
+            return Language(tag, _babel_locale(tag), catalog, name), None
     note = (
         f"there is no {language_name(tag)} ({tag}) translation of the family care plan yet, so "
         f"it is in English; languages available: {', '.join(catalog_languages())}."

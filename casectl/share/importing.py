@@ -31,11 +31,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import importlib
 import io
-import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ from casectl.models.validation import CaseInvalid, format_loc, validate_case
 from casectl.stages.lifecycle import open_case
 from casectl.store.paths import CASE_SUFFIX, check_case_id
 from casectl.store.store import CaseStore
+from casectl.text import from_spreadsheet
 
 REQUIRED = ("name", "dob", "sex")
 COLUMNS = (
@@ -261,7 +260,8 @@ def check_csv(raw: bytes, *, source: str, today: dt.date, case_manager: str) -> 
                     )
                 )
                 continue
-            cells = {c: v.strip() for c, v in zip(columns, record, strict=False)}
+            # A cell `casectl ... --format csv` neutralised ('=…) reads as what it stood for.
+            cells = {c: from_spreadsheet(v.strip()) for c, v in zip(columns, record, strict=False)}
             row_problems = list(_check_row(cells, line, source, seen_ids, today))
             reported = {p.field for p in row_problems}
             try:
@@ -337,25 +337,228 @@ def _check_row(
                 )
 
 
-def read_fhir(raw: bytes, *, source: str, today: dt.date) -> Case:
-    """A new case from a FHIR Bundle (JSON), by casectl.share.fhir.bundle_to_case."""
-    try:
-        bundle = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{source}: is not a JSON FHIR Bundle ({exc}).") from None
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise InvalidInput(f"{source}: is not a FHIR Bundle (resourceType must be Bundle).")
-    try:
-        # Looked up when used: the FHIR module is optional for CSV imports.
-        fhir = importlib.import_module("casectl.share.fhir")
-    except ImportError:
+# --- FHIR ---
+
+
+@dataclass
+class FhirPlan:
+    """What importing one patient of a FHIR file would do: open a case or add to one."""
+
+    case: Case  # the case as it would be written
+    action: str  # "open" or "merge"
+    lines: list[Any]  # casectl.share.fhir_import.Line, one per resource
+    notes: list[str]
+    exact: bool = False  # a casectl bundle read back exactly as exported
+    matched_by: str | None = None  # for a merge: "identifier", "name and date of birth", "--into"
+    confirm: bool = False  # the match needs the user's yes (by name and date of birth)
+    user_keys: Sequence[Any] = ()
+    draft: Any = None  # the third-party draft, applied again under the case's lock
+    added: int = 0
+
+
+def plan_fhir(
+    store: CaseStore,
+    raw: bytes,
+    *,
+    source: str,
+    recorded_by: str,
+    into: str | None = None,
+    new: bool = False,
+) -> list[FhirPlan]:
+    """What a FHIR file (a Bundle or NDJSON) would do to the data folder, patient by patient.
+
+    A Bundle that `casectl export --format fhir` wrote and nobody changed opens the same case
+    again; anything else is mapped by casectl.share.fhir_import. A patient whose case is here
+    already (this folder's case-id identifier, else the same name and date of birth) is added
+    to it; `into` names the case outright, `new` opens a new case whatever matches.
+    """
+    from casectl.share import fhir, fhir_import
+
+    today = store.today
+    sources = fhir_import.read_sources(raw, source)
+    plans: list[FhirPlan] = []
+    taken = set(store.case_ids())
+    for found in sources:
+        fallback: list[str] = []
+        if found.bundle is not None and fhir.is_casectl_bundle(found.bundle) and into is None:
+            try:
+                case, keys = fhir.read_bundle(found.bundle, today=today)
+            except InvalidInput as exc:
+                fallback.append(
+                    "the Bundle was written by casectl but does not read back exactly ("
+                    + exc.message.rstrip(".")
+                    + "), so it was read like any other system's: what has no FHIR element "
+                    "(risk records, screenings, evaluations …) is not imported"
+                )
+            else:
+                lines = [
+                    fhir_import.Line(i.name, to="the case, exactly as exported")
+                    for i in found.items
+                ]
+                plans.append(FhirPlan(case, "open", lines, [], exact=True, user_keys=keys))
+                taken.add(case.id)
+                continue
+        drafts = fhir_import.extract(found, today=today)
+        for draft in drafts:
+            draft.notes[:0] = fallback
+            plans.append(_plan_draft(store, draft, source, recorded_by, into, new, taken))
+    if into is not None and len(plans) > 1:
         raise InvalidInput(
-            "this casectl has no FHIR reader (casectl.share.fhir); import a CSV instead."
-        ) from None
-    case = fhir.bundle_to_case(bundle, today=today)
-    if not isinstance(case, Case):
-        raise TypeError("bundle_to_case did not return a Case")
-    return case
+            f"{source}: holds {len(plans)} patients; --into adds one patient to one case."
+        )
+    return plans
+
+
+def _plan_draft(
+    store: CaseStore,
+    draft: Any,
+    source: str,
+    recorded_by: str,
+    into: str | None,
+    new: bool,
+    taken: set[str],
+) -> FhirPlan:
+    from casectl.share import fhir_import
+
+    today = store.today
+    system = store.config.fhir.identifier_system
+    match: Any = None
+    if into is not None:
+        match = fhir_import.Match(into, "--into")
+    elif not new:
+        from casectl.review.index import load_summaries
+
+        summaries = load_summaries(store.root, today=today).cases
+        clients = [(c.case_id, c.client, dt.date.fromisoformat(c.dob)) for c in summaries if c.dob]
+        match = fhir_import.find_match(
+            draft, identifier_system=system, case_ids=taken, clients=clients
+        )
+    interval = store.config.review.interval_moderate_days
+    label = Path(source).name
+    if match is not None:
+        base = store.peek(match.case_id)
+        applied = fhir_import.apply(
+            draft,
+            base,
+            today=today,
+            recorded_by=recorded_by,
+            review_interval_days=interval,
+            source=label,
+        )
+        lines = [
+            fhir_import.Line(
+                line.resource, to=f"matched case {match.case_id}; its client details are kept"
+            )
+            if line.resource == draft.patient
+            else line
+            for line in applied.lines
+        ]
+        return FhirPlan(
+            applied.case,
+            "merge",
+            lines,
+            applied.notes,
+            matched_by=match.by,
+            confirm=match.by == "name and date of birth",
+            draft=draft,
+            added=applied.added,
+        )
+    case_id = next(
+        (
+            value
+            for sys_, value in draft.identifiers
+            if sys_ == system and value not in taken and _safe_id(value)
+        ),
+        None,
+    ) or _next_id(store, today, taken)
+    taken.add(case_id)
+    base = open_case(case_id, draft.client, opened=today, case_manager=recorded_by)
+    applied = fhir_import.apply(
+        draft,
+        base,
+        today=today,
+        recorded_by=recorded_by,
+        review_interval_days=interval,
+        source=label,
+    )
+    return FhirPlan(
+        applied.case, "open", applied.lines, applied.notes, draft=draft, added=applied.added
+    )
+
+
+def _put_back(keys: Sequence[Any]) -> Any:
+    from casectl.share.fhir import with_user_keys
+
+    def put(data: dict[str, Any]) -> None:
+        with_user_keys(data, keys)
+
+    return put
+
+
+def _safe_id(value: str) -> bool:
+    try:
+        check_case_id(value)
+    except UnsafePath:
+        return False
+    return True
+
+
+def _next_id(store: CaseStore, opened: dt.date, taken: set[str]) -> str:
+    stem = f"{store.config.case.id_prefix}-{opened.year}-"
+    pattern = re.compile(rf"^{re.escape(stem)}(\d{{4,}})$")
+    numbers = [int(m.group(1)) for t in taken if (m := pattern.match(t))]
+    return f"{stem}{max(numbers, default=0) + 1:04d}"
+
+
+def write_fhir(
+    store: CaseStore, plans: Sequence[FhirPlan], *, source: str, recorded_by: str
+) -> list[tuple[FhirPlan, Path]]:
+    """Open the new cases (all or none) and add to the matched ones, each under its lock.
+
+    A merge is applied again to the case as it is when its lock is held, so a change made
+    meanwhile is kept; an existing case is never replaced.
+    """
+    from casectl.share import fhir_import
+
+    done: list[tuple[FhirPlan, Path]] = []
+    made: list[Path] = []
+    interval = store.config.review.interval_moderate_days
+    with store.creating():
+        try:
+            for plan in plans:
+                if plan.action != "open":
+                    continue
+                path = store.path_for(plan.case.id)
+                if path.exists() or path.is_symlink():
+                    raise UnsafePath(
+                        f"{source}: a case {plan.case.id} already exists in {store.root}; "
+                        "casectl never replaces a case."
+                    )
+                made.append(store.create(plan.case, extra=_put_back(plan.user_keys)))
+                done.append((plan, made[-1]))
+        except BaseException:
+            for path in made:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            raise
+    for plan in plans:
+        if plan.action != "merge" or not plan.added:
+            continue
+        draft = plan.draft
+
+        def change(current: Case, draft: Any = draft) -> Case:
+            return fhir_import.apply(
+                draft,
+                current,
+                today=store.today,
+                recorded_by=recorded_by,
+                review_interval_days=interval,
+                source=Path(source).name,
+            ).case
+
+        store.update(plan.case.id, change)
+        done.append((plan, store.path_for(plan.case.id)))
+    return done
 
 
 # --- writing ---
@@ -414,14 +617,3 @@ def create_all(store: CaseStore, rows: list[ImportRow], source: str) -> list[tup
                     path.unlink()
             raise
     return made
-
-
-def create_one(store: CaseStore, case: Case, source: str) -> Path:
-    """Create an imported case, refusing to replace an existing one (UnsafePath)."""
-    path = store.path_for(case.id)
-    if path.exists() or path.is_symlink():
-        raise UnsafePath(
-            f"{source}: a case {case.id} already exists in {store.root}; "
-            "casectl never replaces a case."
-        )
-    return store.create(case)

@@ -1,29 +1,48 @@
 """The seven steps of case management, each a pure function: a case in, the new case out.
 
-Stage functions check the order of the process and append a dated record; they never touch a
-file. The store persists what they return; the CLI renders it.
+Each step has its own module (screen, assess, risk, plan, implement, follow_up, evaluate; and
+lifecycle and people for status changes and the people around the client). A step function takes
+the case and the step's input (a draft: what the user gave), fills in what depends on the case —
+ids, defaults, the next review — validates the record and returns a `Step`: the new case, the
+record, whether anything changed and what to tell the user. The store runs it under the case's
+lock (`CaseStore.update`), so every read-modify-write and id allocation happens there; the CLI
+only parses options and renders the Step. `records` appends records that are already complete
+(the demo generator builds those directly).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from casectl.errors import StageOrderError
 from casectl.models.case import STAGE_SECTIONS, Case
 
-# What each stage needs before it, and the command that provides it.
+# What each stage needs before it, and the command that provides it. Contacts and coordination
+# (a same-day crisis referral, an intake call) need only a screening; progress toward goals
+# needs a plan, which follow_up checks itself.
 _NEEDS: dict[str, tuple[str, str]] = {
     "risk": ("assessments", "assess"),
     "plan": ("risk_assessments", "risk"),
-    "implement": ("care_plans", "plan"),
-    "follow-up": ("care_plans", "plan"),
+    "implement": ("screening", "screen"),
+    "follow-up": ("screening", "screen"),
     "evaluate": ("care_plans", "plan"),
 }
 _WHAT = {
+    "screening": "a screening",
     "assessments": "an assessment",
     "risk_assessments": "a risk level",
     "care_plans": "a care plan",
 }
+
+
+class Step(NamedTuple):
+    """What a step did: the new case, the record it added (or the one in force when nothing
+    changed), whether the case changed, and lines that tell the user what happened."""
+
+    case: Case
+    record: Any
+    changed: bool = True
+    notes: tuple[str, ...] = ()
 
 
 def check_order(case: Case, stage: str) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterable, Sequence
 
 from casectl.clinical.errors import ClinicalInputError
-from casectl.clinical.instruments import InstrumentResult, get_instrument
+from casectl.clinical.instruments import (
+    InstrumentAgeError,
+    InstrumentResult,
+    check_instrument_age,
+    get_instrument,
+)
 from casectl.errors import InvalidInput
 from casectl.models.records import InstrumentRecord
 
@@ -66,3 +72,26 @@ def instrument_record(name: str, answers: str | None) -> InstrumentRecord:
             f"--instrument {name} needs --answers (comma-separated); on a terminal casectl asks item by item."
         )
     return to_record(score_answers(name, parse_answers(answers)))
+
+
+def check_age(name: str, age_years: float) -> None:
+    """`check_instrument_age` with casectl's error: exit 5 and the sentence naming what fits."""
+    try:
+        check_instrument_age(name, age_years)
+    except ClinicalInputError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def check_ages(dob: dt.date, on: dt.date, instruments: Iterable[InstrumentRecord]) -> None:
+    """Refuse a client's instrument given outside its validated ages (a family member's own
+    form, or an instrument casectl does not know, is not checked)."""
+    months = (on.year - dob.year) * 12 + on.month - dob.month - (on.day < dob.day)
+    for record in instruments:
+        if record.member is not None:
+            continue
+        try:
+            check_instrument_age(record.instrument, months / 12)
+        except InstrumentAgeError as exc:
+            raise InvalidInput(f"{str(exc).rstrip('.')} (age on {on.isoformat()}).") from None
+        except ClinicalInputError:
+            continue

@@ -18,15 +18,18 @@ from casectl.models.records import (
     StatusChange,
 )
 from casectl.stages import append
+from casectl.stages.instruments import check_ages
 
 
 def screen(case: Case, record: Screening) -> Case:
     """Add a screening: who referred the client, why, and whether they are eligible."""
+    check_ages(case.client.dob, record.date, record.instruments)
     return append(case, "screen", record)
 
 
 def assess(case: Case, record: Assessment) -> Case:
     """Add an in-depth assessment."""
+    check_ages(case.client.dob, record.date, record.instruments)
     return append(case, "assess", record)
 
 
@@ -42,6 +45,7 @@ def implement(case: Case, record: Coordination) -> Case:
 
 def follow_up(case: Case, record: FollowUp) -> Case:
     """Add a contact with the client, family or care team, and the next review date."""
+    check_ages(case.client.dob, record.date, record.instruments)
     return append(case, "follow-up", record)
 
 

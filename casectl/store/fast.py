@@ -287,6 +287,27 @@ def read_case(store: CaseStore, path: Path) -> Case:
     return case_from_bytes(store, path, store.read_bytes(path))
 
 
+def read_case_and_data(store: CaseStore, path: Path) -> tuple[Case, dict[str, Any]]:
+    """The validated case and the file's plain data, keys of the user's own (`x-…`) included;
+    fast when it can be, else through the store's reader (`case_from_bytes`, keeping the data)."""
+    from casectl.models.validation import CaseInvalid, validate_case
+    from casectl.store import yamlio
+
+    raw = store.read_bytes(path)
+    try:
+        data = fast_plain(raw)
+        version = data.get("schema_version")
+        if type(version) is int and version == store.schema.version:
+            case = validate_case(data, today=store.today, model=store.schema.model)
+            if case.id == path.name[: -len(CASE_SUFFIX)]:
+                return case, data
+    except (_NotFast, CaseInvalid):
+        pass
+    loaded = store.parse(path, raw)
+    plain = yamlio.to_plain(loaded.doc.tree)
+    return loaded.case, plain if isinstance(plain, dict) else {}
+
+
 def case_from_bytes(store: CaseStore, path: Path, raw: bytes) -> Case:
     """Validate a case file's bytes with the fast reader, falling back to `store.parse`."""
     from casectl.models.validation import CaseInvalid, validate_case

@@ -45,8 +45,8 @@ STALE_TEMP_SECONDS = 15 * 60
 GITIGNORE = f"""\
 # casectl: lock files and editor leftovers are not part of the case record.
 {LOCK_DIR}/
+.casectl/
 .casectl-*.tmp
-.casectl-edit-*
 .pseudonym-key
 *.swp
 *~
@@ -226,10 +226,18 @@ class CaseStore:
 
     # --- writing ---
 
-    def create(self, case: Case, *, then: Callable[[Path], None] | None = None) -> Path:
+    def create(
+        self,
+        case: Case,
+        *,
+        extra: Callable[[dict[str, Any]], Any] | None = None,
+        then: Callable[[Path], None] | None = None,
+    ) -> Path:
         """Write a new case file; refuses to replace an existing one.
 
-        `then(path)` runs after the write, still under the case's lock (the git commit).
+        `extra` may add keys of the user's own (`x-…`) to the case data before it is written
+        (an import gives back those a FHIR export carried). `then(path)` runs after the write,
+        still under the case's lock (the git commit).
         """
         self.require()
         path = self.path_for(case.id)
@@ -240,6 +248,8 @@ class CaseStore:
                     f"a case {case.id} already exists in {self.root}; choose another id."
                 )
             data = dump_case(case)
+            if extra is not None:
+                extra(data)
             doc = yamlio.Document(yamlio.to_yaml(data), 2, 2)
             text = doc.dumps()
             self._validate(path, doc, yamlio.to_plain(yamlio.load(text).tree))
@@ -258,15 +268,21 @@ class CaseStore:
     ) -> Case:
         """Apply `change` to the case under its lock and write the result atomically.
 
-        `then(before, after)` runs after the write, still under the lock, so that the git
-        commit of this write holds this write's text and no later one's.
+        A change that returns the very case it was given changed nothing: the file is left
+        untouched and that case is returned. `then(before, after)` runs after a write, still
+        under the lock, so that the git commit of this write holds this write's text and no
+        later one's.
         """
         self.require()
         path = self.path_for(case_id)
+        if not path.exists():
+            self.load(case_id)  # says there is no such case, without making a lock for it
         with locked(self.root, case_id):
             refuse_if_busy(self.root)
             current = self.load(case_id)
             new_case = change(current.case)
+            if new_case is current.case:
+                return new_case
             data = dump_case(new_case)
             # The whole new case is validated before anything touches the file.
             self._validate(path, current.doc, data)

@@ -246,6 +246,9 @@ def test_to_dict_is_plain_json_data() -> None:
             "diastolic": {"elevated": 74, "stage1": 77, "stage2": 89},
         },
         "note": data["note"],
+        # AAP 2017 Table 11: same day above the 95th percentile + 30 mm Hg (116 + 30, 77 + 30).
+        "urgent": False,
+        "urgent_above": {"systolic": 146, "diastolic": 107},
     }
 
 
@@ -302,3 +305,37 @@ def test_any_numeric_input_gives_a_result_or_a_clinical_input_error(
         return
     assert isinstance(result, BPResult)
     assert result.category in BP_CATEGORIES
+
+
+# --- Same-day: AAP 2017 Table 11 (">30 mm Hg above the 95th percentile, or >180/120 mm Hg in an
+# adolescent"), ACC/AHA 2017 section 11.2 (">180 and/or >120 mm Hg") ---
+
+
+@pytest.mark.parametrize(
+    ("sex", "age", "column"),
+    [(s, a, c) for s in ("female", "male") for a in range(1, 13) for c in COLUMNS],
+)
+def test_urgent_is_more_than_30_above_the_published_95th_percentile(
+    sex: str, age: int, column: int
+) -> None:
+    height = PUBLISHED[(sex, age, "height_cm")][f"sbp_h{column}"]
+    sbp95 = int(PUBLISHED[(sex, age, "p95")][f"sbp_h{column}"])
+    dbp95 = int(PUBLISHED[(sex, age, "p95")][f"dbp_h{column}"])
+    # At exactly 95th + 30 the reading is stage 2 but not yet urgent; one above, it is.
+    assert not classify_bp(age, sex, height, sbp95 + 30, 40).urgent
+    assert classify_bp(age, sex, height, sbp95 + 31, 40).urgent
+    assert not classify_bp(age, sex, height, dbp95 + 50, dbp95 + 30).urgent
+    assert classify_bp(age, sex, height, dbp95 + 51, dbp95 + 31).urgent
+    assert classify_bp(age, sex, height, sbp95 + 31, 40).category == "stage2"
+
+
+@pytest.mark.parametrize("age", [13, 15, 17, 18, 40, 80])
+def test_urgent_from_13_years_and_in_adults_is_above_180_over_120(age: int) -> None:
+    assert not classify_bp(age, "female", 165, 180, 100).urgent
+    assert classify_bp(age, "female", 165, 181, 100).urgent
+    assert not classify_bp(age, "male", 175, 150, 120).urgent
+    assert classify_bp(age, "male", 175, 150, 121).urgent
+    # The issue's example: 190/125 is urgent; 141/91 is stage 2 and not.
+    assert classify_bp(age, "male", 175, 190, 125).urgent
+    low = classify_bp(age, "male", 175, 141, 91)
+    assert (low.category, low.urgent) == ("stage2", False)

@@ -25,7 +25,7 @@ def test_packaged_table_is_byte_identical_to_the_reference(name: str) -> None:
     assert (PACKAGED / name).read_bytes() == (REFERENCE / name).read_bytes()
 
 
-@pytest.mark.parametrize("folder", ["aap2017", "cdc2000"])
+@pytest.mark.parametrize("folder", ["aap2017", "cdc2000", "who2006"])
 def test_each_table_folder_cites_its_source(folder: str) -> None:
     readme = (PACKAGED / folder / "README.md").read_text(encoding="utf-8")
     assert "Source:" in readme

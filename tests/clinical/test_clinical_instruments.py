@@ -469,6 +469,9 @@ def test_every_instrument_cites_its_source_and_has_answerable_items() -> None:
         "ahc-hrsn",
         "gas",
         "m-chat-r",
+        "asq",
+        "act",
+        "c-act",
     }
     for instrument in INSTRUMENTS.values():
         assert instrument.source and instrument.title
@@ -567,3 +570,38 @@ def test_any_input_gives_a_result_or_a_clinical_input_error(
     assert isinstance(result, InstrumentResult)
     if result.t_score is not None:
         assert math.isfinite(result.t_score)
+
+
+# --- ASQ (Horowitz et al. 2012; the NIMH ASQ Toolkit's screening pathway) ---
+
+
+@pytest.mark.parametrize(
+    ("answers", "band", "flags"),
+    [
+        # "No" to questions 1-4: negative; question 5 need not be asked.
+        ([0, 0, 0, 0], "negative", ()),
+        ([0, 0, 0, 0, 0], "negative", ()),
+        # "Yes" to any of 1-4, "no" to 5: non-acute positive (brief safety assessment).
+        ([1, 0, 0, 0, 0], "non-acute positive", ("asq-non-acute-positive",)),
+        ([0, 1, 0, 0, 0], "non-acute positive", ("asq-non-acute-positive",)),
+        ([0, 0, 1, 0, 0], "non-acute positive", ("asq-non-acute-positive",)),
+        ([0, 0, 0, 1, 0], "non-acute positive", ("asq-non-acute-positive",)),
+        # "Yes" to 5: acute positive (imminent risk), whatever else was answered.
+        ([1, 1, 1, 1, 1], "acute positive", ("asq-acute-positive",)),
+        ([0, 0, 0, 0, 1], "acute positive", ("asq-acute-positive",)),
+        # Positive but question 5 not asked: still needs action today.
+        ([0, 0, 0, 1], "positive, question 5 not asked", ("asq-positive",)),
+    ],
+)
+def test_asq_follows_the_toolkit_pathway(
+    answers: list[int], band: str, flags: tuple[str, ...]
+) -> None:
+    result = score("asq", answers)
+    assert (result.band, result.flags) == (band, flags)
+    assert result.total is None  # the ASQ has no total score
+    assert result.needs_same_day_action == bool(flags)
+
+
+def test_asq_answers_are_yes_or_no() -> None:
+    with pytest.raises(ClinicalInputError):
+        score("asq", [2, 0, 0, 0])
