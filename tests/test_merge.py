@@ -16,7 +16,7 @@ from pydantic import Field
 
 from casectl.models.base import Record
 from casectl.models.case import Case
-from casectl.models.records import Coordination, StageRecord
+from casectl.models.records import StageRecord
 from casectl.models.validation import validate_case
 from casectl.store import idspace, yamlio
 from casectl.store.merge import MARKER_OURS, MARKER_SPLIT, MARKER_THEIRS, merge_case
@@ -158,9 +158,9 @@ def test_referrals_and_appointments_on_both_sides_keep_their_updates(sides: Side
     result = sides.merge(rename="theirs")
     assert result.clean, result.conflicts
     merged = _case(result.text)
-    referrals = {ref.to: status for ref, status, _ in merged.referrals().values()}
+    referrals = {ref.to: status for ref, status, *_ in merged.referral_history().values()}
     assert referrals == {"Legal aid": "accepted", "Food bank": "declined"}
-    appointments = {a.purpose: status for a, status in merged.appointments().values()}
+    appointments = {a.purpose: status for a, status, *_ in merged.appointment_history().values()}
     assert appointments == {"Asthma clinic": "scheduled", "Lung function": "cancelled"}
 
 
@@ -254,12 +254,9 @@ def test_id_kinds_and_reference_fields_come_from_the_models() -> None:
         ),
         "referral": (("coordination", "*", "referral_updates", "*", "referral"),),
         "appointment": (("coordination", "*", "appointment_updates", "*", "appointment"),),
+        # Added to the models by the lead after this module was written: found, no change here.
+        "intervention": (("coordination", "*", "intervention_updates", "*", "intervention"),),
     }
-
-
-class InterventionUpdate(Record):
-    intervention: str
-    status: str
 
 
 class SafetyFlag(Record):
@@ -267,28 +264,29 @@ class SafetyFlag(Record):
     concern: str
 
 
-class FutureCoordination(Coordination):
-    intervention_updates: list[InterventionUpdate] = Field(default_factory=list)
+class FlagReview(Record):
+    safety_flag: str
+    outcome: str
 
 
 class FutureCase(Case):
-    coordination: list[FutureCoordination] = Field(default_factory=list)  # type: ignore[assignment]
     safety_flags: list[SafetyFlag] = Field(default_factory=list)
+    flag_reviews: list[FlagReview] = Field(default_factory=list)
 
 
 def test_a_new_id_list_and_a_reference_named_after_its_kind_need_no_change() -> None:
     space = idspace.id_space(FutureCase)
     assert "safety_flag" in space.renamable
-    assert space.referred["intervention"] == (
-        ("coordination", "*", "intervention_updates", "*", "intervention"),
-    )
+    assert space.referred["safety_flag"] == (("flag_reviews", "*", "safety_flag"),)
     tree = {
-        "care_plans": [{"interventions": [{"id": "i2"}]}],
-        "coordination": [{"intervention_updates": [{"intervention": "i2"}]}],
+        "safety_flags": [{"id": "s2", "concern": "x"}],
+        "flag_reviews": [{"safety_flag": "s2", "outcome": "y"}],
+        "coordination": [{"intervention_updates": [{"intervention": "s2"}]}],
     }
-    idspace.rename(tree, "intervention", "i2", "i3", space)
-    assert tree["care_plans"][0]["interventions"][0]["id"] == "i3"
-    assert tree["coordination"][0]["intervention_updates"][0]["intervention"] == "i3"
+    idspace.rename(tree, "safety_flag", "s2", "s3", space)
+    assert tree["safety_flags"][0]["id"] == "s3"
+    assert tree["flag_reviews"][0]["safety_flag"] == "s3"
+    assert tree["coordination"][0]["intervention_updates"][0]["intervention"] == "s2"
 
 
 def test_every_reference_field_of_the_models_is_known(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -397,7 +397,7 @@ def test_a_week_of_three_people_syncing_never_shows_a_conflict_marker(team: Team
     assert len(merged.follow_ups) == 15
     goals = {g.description for p in merged.care_plans for g in p.goals}
     assert {f"{n} goal {d}" for n in people for d in (1, 3)} <= goals
-    assert len(merged.referrals()) == 6
+    assert len(merged.referral_history()) == 6
     assert len(team.ana("list", "--format", "ids").stdout.split()) == 4
     for person in people.values():
         assert person("check").stdout == ""

@@ -106,7 +106,9 @@ def op_appointment(case: Case, rng: random.Random, day: str) -> list[str]:
 
 def op_referral_update(case: Case, rng: random.Random, day: str) -> list[str] | None:
     open_ = [
-        rid for rid, (_, s, _) in case.referrals().items() if s not in ("completed", "declined")
+        rid
+        for rid, (_, s, *_) in case.referral_history().items()
+        if s not in ("completed", "declined")
     ]
     if not open_:
         return None
@@ -116,9 +118,11 @@ def op_referral_update(case: Case, rng: random.Random, day: str) -> list[str] | 
 
 
 def op_appointment_update(case: Case, rng: random.Random, day: str) -> list[str] | None:
-    base = BASE[case.id].appointments()
+    base = BASE[case.id].appointment_history()
     booked = [
-        aid for aid, (_, s) in case.appointments().items() if s == "scheduled" and aid in base
+        aid
+        for aid, (_, s, *_) in case.appointment_history().items()
+        if s == "scheduled" and aid in base
     ]
     if not booked:
         return None
@@ -402,7 +406,8 @@ def _status_disagreement(b: dict[str, Any], o: dict[str, Any], t: dict[str, Any]
     merged += mine + other
     case = validate_case(b, today=TODAY)
     for ref in both:
-        status = case.referrals()[ref][1] if ref in case.referrals() else "sent"
+        history = case.referral_history()
+        status = history[ref][1] if ref in history else "sent"
         for _, _, new in (u for u in merged if u[1] == ref):
             if status in CLOSED_REFERRAL:
                 return True
