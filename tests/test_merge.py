@@ -304,3 +304,18 @@ def test_every_reference_field_of_the_models_is_known(monkeypatch: pytest.Monkey
         assert ("notes", "*", "about_goal") in idspace.id_space(Noted).referred["goal"]
     finally:
         idspace.id_space.cache_clear()
+
+
+def test_an_intervention_update_follows_its_renamed_intervention(sides: Sides) -> None:
+    c = sides.case
+    for side, step in ((sides.ours, "Spacer check"), (sides.theirs, "Landlord call")):
+        side("plan", c, "--intervention", f"{step}; owner=pcp; goal=g1; every=weekly",
+             "--review-every", "30d", "--agreed-by", "mother", "--date", "2026-10-01")  # fmt: skip
+        side("implement", c, "--intervention-update", "i2=done", "--date", "2026-10-02")
+    result = sides.merge()
+    assert result.clean, result.conflicts
+    merged = _case(result.text)
+    steps = {i.id: i.description for p in merged.care_plans for i in p.interventions}
+    updated = [u.intervention for r in merged.coordination for u in r.intervention_updates]
+    assert steps["i2"] == "Landlord call" and steps["i3"] == "Spacer check"
+    assert sorted(updated) == ["i2", "i3"]
