@@ -413,3 +413,20 @@ def test_a_push_the_remote_refuses_says_why_and_keeps_the_work(team: Team) -> No
     assert "origin refused the push (pre-receive hook declined)" in result.stderr
     assert "Your work is committed here" in result.stderr
     assert git(team.ben.data_dir, "status", "--porcelain") == ""
+
+
+def test_merge_file_on_a_file_that_is_no_case_falls_back_to_git_line_merge(
+    cli: Cli, tmp_path: Path
+) -> None:
+    base, ours, theirs = (tmp_path / f"{n}.yaml" for n in ("base", "ours", "theirs"))
+    base.write_text("- one\n- two\n- three\n")
+    ours.write_text("- one, changed here\n- two\n- three\n")
+    theirs.write_text("- one\n- two\n- three, changed there\n")
+    cli("merge-file", str(base), str(ours), str(theirs), "notes.yaml")
+    assert ours.read_text() == "- one, changed here\n- two\n- three, changed there\n"
+    theirs.write_text("- one, changed there\n- two\n- three\n")
+    base.write_text("- one\n- two\n- three\n")
+    ours.write_text("- one, changed here\n- two\n- three\n")
+    result = cli("merge-file", str(base), str(ours), str(theirs), "notes.yaml", ok=False)
+    assert result.exit_code == ExitStatus.CONFLICT
+    assert "<<<<<<< ours" in ours.read_text() and "- one, changed there" in ours.read_text()
