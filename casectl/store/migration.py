@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casectl.errors import CasectlError, InvalidCaseFile, Problem
-from casectl.store.gitlog import refuse_if_busy
+from casectl.store.gitstate import refuse_if_busy
 from casectl.store.lock import locked
 from casectl.store.paths import CASE_SUFFIX
 from casectl.store.schema import Upgrade

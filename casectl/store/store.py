@@ -31,7 +31,7 @@ from casectl.models.case import Case
 from casectl.models.validation import CaseInvalid, format_loc, validate_case
 from casectl.store import schema as migrate
 from casectl.store import yamlio
-from casectl.store.gitlog import refuse_if_busy
+from casectl.store.gitstate import refuse_if_busy
 from casectl.store.lock import LOCK_DIR, locked
 from casectl.store.paths import CASE_SUFFIX, check_case_id
 

@@ -25,6 +25,7 @@ from casectl.errors import (
     RemoteError,
 )
 from casectl.store import gitlog, yamlio
+from casectl.store.gitstate import git_dir, refuse_if_busy
 from casectl.store.lock import locked
 from casectl.store.merge import MergeResult, conflict_lines, merge_case
 from casectl.store.paths import CASE_SUFFIX
@@ -133,7 +134,7 @@ def sync(
     root = store.root
     store.require()
     gitlog.own_repository(root, hint="install it to work as a team")
-    gitlog.refuse_if_busy(root)
+    refuse_if_busy(root)
     remote, branch = _upstream(root)
     report = SyncReport(remote=remote, branch=branch, dry_run=dry_run)
     clock = time.perf_counter()
@@ -311,7 +312,7 @@ def merge_files(
         raw = path.read_bytes()
         texts.append(raw.decode("utf-8") if raw.strip() else None)
     base_text, ours_text, theirs_text = texts
-    git_folder = gitlog.git_dir(repo)
+    git_folder = git_dir(repo)
     # In a rebase the sides swap: "ours" is the shared branch, "theirs" the commit replayed.
     rebasing = git_folder is not None and (
         (git_folder / "rebase-merge").is_dir() or (git_folder / "rebase-apply").is_dir()
