@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from casectl.config import Config
-from casectl.dates import after, age_in_years, recurrence
+from casectl.dates import after, recurrence
 from casectl.models.case import STAGE_SECTIONS, Case
 from casectl.models.people import Consent
 from casectl.models.records import (
@@ -43,6 +43,7 @@ from casectl.models.records import (
     Intervention,
     Referral,
     RiskAssessment,
+    Vitals,
 )
 from casectl.models.vocab import (
     OPEN_GOAL,
@@ -414,25 +415,14 @@ def _raised(case: Case, contacts: list[FollowUp]) -> Iterator[tuple[str, dt.date
             yield "safety-concern", contact.date, concern, f"follow-up {contact.date} ({with_whom})"
 
 
-def _urgent_bp(case: Case, day: dt.date, vitals: Any) -> str | None:
+def _urgent_bp(case: Case, day: dt.date, vitals: Vitals | None) -> str | None:
     if vitals is None or vitals.systolic is None or vitals.diastolic is None:
         return None
-    from casectl.clinical.bp import classify_bp
     from casectl.clinical.errors import ClinicalInputError
-    from casectl.clinical.risk import urgency_text
+    from casectl.clinical.risk import classify_reading, urgency_text
 
-    sex = case.client.sex
-    age = age_in_years(case.client.dob, day)
-    if sex not in ("female", "male") and age < 18:
-        return None
     try:
-        bp = classify_bp(
-            age,
-            sex if sex in ("female", "male") else "female",
-            vitals.height_cm,
-            vitals.systolic,
-            vitals.diastolic,
-        )
+        bp = classify_reading(case.client, day, vitals)
     except ClinicalInputError:
         return None
     return urgency_text(vitals.systolic, vitals.diastolic, bp.urgent_above) if bp.urgent else None

@@ -92,3 +92,42 @@ def test_new_cases_opened_at_once_get_different_ids(cli: Cli, tmp_path: Path) ->
     names = sorted(store.load(case_id).case.client.name for case_id in ids)
     assert names == sorted(["Warm Up", *(f"Client {n}-{i}" for n in range(4) for i in range(3))])
     cli("check")
+
+
+def test_referrals_made_at_once_on_one_case_get_different_ids(cli: Cli, tmp_path: Path) -> None:
+    """Ids are allocated inside the case's lock: writers racing `implement --refer` on one case
+    all land, each referral with an id of its own."""
+    (case_id,) = make_cases(cli, range(1, 2))
+    root = str(cli.data_dir)
+    cli("implement", case_id, "--refer", "Warm-up service; reason=warm up")
+    writers = 4
+
+    def writer(n: int) -> None:
+        os.environ["CASECTL_LOCK_TIMEOUT"] = "60"
+        for i in range(3):
+            args = [
+                "--data-dir",
+                root,
+                "implement",
+                case_id,
+                "--refer",
+                f"Service {n}-{i}; reason=r",
+            ]
+            assert run(args) == 0
+
+    pids = [in_child(lambda n=n: writer(n), tmp_path / f"ref-{n}.err") for n in range(writers)]
+    statuses = [reap(pid) for pid in pids]
+    assert statuses == [0] * writers, [
+        (tmp_path / f"ref-{n}.err").read_text() for n in range(writers)
+    ]
+    refs = [
+        r
+        for record in CaseStore(cli.data_dir).load(case_id).case.coordination
+        for r in record.referrals
+    ]
+    assert len(refs) == 1 + writers * 3
+    assert sorted(r.id for r in refs) == sorted(f"r{k}" for k in range(1, len(refs) + 1))
+    assert {r.to for r in refs} == {"Warm-up service"} | {
+        f"Service {n}-{i}" for n in range(writers) for i in range(3)
+    }
+    cli("check")

@@ -333,8 +333,9 @@ def test_invalid_files_are_remembered_as_invalid(demo: Path, trust_fresh_files: 
 
 def test_validity_follows_the_day(demo: Path, trust_fresh_files: None) -> None:
     path = sorted(demo.glob("*.yaml"))[0]
-    tomorrow = (AS_OF + dt.timedelta(days=1)).isoformat()
-    _edit(path, "opened: ", f"opened: {tomorrow}\nx-was: ")  # opened in the future: invalid today
+    # Two days ahead: in the future even for a colleague a time zone ahead (one day is allowed).
+    ahead = (AS_OF + dt.timedelta(days=2)).isoformat()
+    _edit(path, "opened: ", f"opened: {ahead}\nx-was: ")  # opened in the future: invalid today
     assert load(demo).invalid == 1
     assert load(demo).read == 0
     later = load_summaries(demo, today=AS_OF + dt.timedelta(days=1))

@@ -54,6 +54,7 @@ def test_the_json_field_names_are_pinned(cli: Cli) -> None:
         "by_status",
         "active_by_risk",
         "active_by_stage",
+        "invalid_files",
     ]
     assert list(data["caseload"]["by_status"]) == ["open", "on-hold", "closed", "transferred"]
     assert list(data["caseload"]["active_by_risk"]) == ["high", "moderate", "low", "none"]

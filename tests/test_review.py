@@ -598,11 +598,71 @@ def test_exit_code_3_only_when_something_is_overdue(cli: Cli) -> None:
     assert cli("review", "--as-of", "2026-07-02", "--kind", "goal", "--exit-code").exit_code == 0
 
 
-def test_invalid_files_are_left_out_with_a_warning(caseload: Cli) -> None:
+def test_an_invalid_file_is_an_item_of_its_own_listed_first_and_exit_3(caseload: Cli) -> None:
     (caseload.data_dir / "BROKEN.yaml").write_text("id: BROKEN\nstatus: [\n")
-    result = caseload("review", "--format", "json", "--all")
-    assert "1 case file(s) are invalid" in result.stderr
-    assert _cases(json.loads(result.stdout)) == {"HIGH-1", "HIGH-2", "HOLD-1", "NEW-1", "REF-1"}
+    result = caseload("review", "--format", "json", "--all", "--exit-code", ok=False)
+    assert result.exit_code == ExitStatus.OVERDUE
+    items = json.loads(result.stdout)
+    first = items[0]
+    assert (first["case_id"], first["kind"], first["status"], first["group"]) == (
+        "BROKEN",
+        "invalid",
+        "invalid",
+        "due",
+    )
+    assert "BROKEN.yaml:" in first["what"] and "casectl edit BROKEN" in first["what"]
+    assert _cases(items) == {"BROKEN", "HIGH-1", "HIGH-2", "HOLD-1", "NEW-1", "REF-1"}
+    # Nothing else is needed for --exit-code: the unreadable file alone makes it exit 3.
+    only = caseload("review", "--case", "BROKEN", "--exit-code", ok=False)
+    assert only.exit_code == ExitStatus.OVERDUE and "BROKEN" in only.stdout
+    # `list` and `report` count it and name it on stderr.
+    listed = caseload("list", "--format", "json")
+    assert "1 case file(s) are invalid and were left out: " in listed.stderr
+    assert "BROKEN.yaml:" in listed.stderr
+    report = caseload("report", "--format", "json")
+    assert json.loads(report.stdout)["caseload"]["invalid_files"] == 1
+    assert "BROKEN.yaml:" in report.stderr
+
+
+def test_a_git_merge_conflict_drops_no_case_from_the_review(cli: Cli) -> None:
+    write(cli, planned("P", "2026-06-01", interval=30))
+    path = cli.data_dir / "P.yaml"
+    text = path.read_text()
+    path.write_text(
+        text.replace(
+            "status: open\n",
+            "<<<<<<< HEAD\nstatus: open\n=======\nstatus: on-hold\n>>>>>>> theirs\n",
+        )
+    )
+    items = json.loads(
+        cli("review", "--format", "json", "--as-of", "2026-06-02", "--exit-code", ok=False).stdout
+    )
+    assert [(i["case_id"], i["kind"]) for i in items] == [("P", "invalid")]
+
+
+def test_a_record_dated_tomorrow_by_a_colleague_ahead_in_time_is_valid(cli: Cli) -> None:
+    """A record's date is the calendar day where it was recorded: a colleague whose day has
+    begun may date it tomorrow by the reader's clock. Two days ahead is still refused."""
+    data = planned("TZ", "2026-06-01", interval=30)
+    data["follow_ups"] = [
+        {
+            "date": "2026-11-26",
+            "recorded_by": BY,
+            "mode": "phone",
+            "with": ["mother"],
+            "summary": "called from Manila",
+            "next_review": "2026-12-26",
+        }
+    ]
+    write(cli, data)  # today is 2026-11-25 here
+    cli("check")
+    assert [(i["kind"], i["due"]) for i in review(cli, "--kind", "review", "--all")] == [
+        ("review", "2026-12-26")
+    ]
+    path = cli.data_dir / "TZ.yaml"
+    path.write_text(path.read_text().replace("date: 2026-11-26", "date: 2026-11-27"))
+    result = cli("check", ok=False)
+    assert result.exit_code == ExitStatus.PROBLEMS_FOUND and "is in the future" in result.stdout
 
 
 def test_an_empty_caseload_reviews_to_nothing(cli: Cli) -> None:

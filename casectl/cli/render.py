@@ -28,18 +28,19 @@ def _e(value: object) -> str:
 
 def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:
     """Vitals with their blood-pressure and growth categories (derived, never stored)."""
-    from casectl.clinical.bp import classify_bp
     from casectl.clinical.errors import ClinicalInputError
     from casectl.clinical.growth import growth
+    from casectl.clinical.risk import classify_reading
 
     lines = []
     age = age_in_years(client.dob, on)
     if v.systolic is not None and v.diastolic is not None:
         text = f"BP {v.systolic}/{v.diastolic} mm Hg"
         try:
-            sex = client.sex if client.sex in ("female", "male") else "female"
-            bp = classify_bp(age, sex, v.height_cm, v.systolic, v.diastolic)
+            bp = classify_reading(client, on, v)
             text += f": {bp.category} ({bp.method}) — one reading is not a diagnosis"
+            if bp.urgent:
+                text += "; ABOVE THE SAME-DAY THRESHOLD: needs medical evaluation today"
         except ClinicalInputError as exc:
             text += f" (not classified: {exc})"
         lines.append(text)

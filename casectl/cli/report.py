@@ -21,24 +21,20 @@ class ReportFormat(StrEnum):
     xlsx = "xlsx"
 
 
-def _cases(cases: Any) -> list[Any]:
-    """Every valid case, whole (the summary index holds too little); invalid files are left out
-    with a warning, as `list` leaves them out."""
+def _cases(cases: Any) -> tuple[list[Any], int]:
+    """Every valid case, whole (the summary index holds too little), and how many files were
+    left out as invalid (named on standard error, as `list` names them)."""
     from casectl.errors import InvalidCaseFile
+    from casectl.review.caseload import warn_invalid
 
-    found, invalid = [], 0
+    found, problems = [], []
     for path in cases.case_files():
         try:
             found.append(cases.read(path).case)
-        except InvalidCaseFile:
-            invalid += 1
-    if invalid:
-        typer.echo(
-            f"casectl: warning: {invalid} case file(s) are invalid and were left out; "
-            "run `casectl check` to see why.",
-            err=True,
-        )
-    return found
+        except InvalidCaseFile as exc:
+            problems.append((path.name, exc.message))
+    warn_invalid(problems)
+    return found, len(problems)
 
 
 @app.command()
@@ -95,15 +91,16 @@ def report(
 
         key = pseudonym_key(cases.root)
         pseudonyms = lambda case_id: pseudonym(case_id, key)  # noqa: E731
-    found = _cases(cases)
+    valid, invalid = _cases(cases)
     if manager:
         from casectl.review.caseload import warn_unknown_manager
 
-        warn_unknown_manager(manager, [c.case_manager for c in found])
-        found = [c for c in found if c.case_manager.lower() == manager.strip().lower()]
+        warn_unknown_manager(manager, [c.case_manager for c in valid])
+        valid = [c for c in valid if c.case_manager.lower() == manager.strip().lower()]
     data = build_report(
-        found,
+        valid,
         cases.config,
+        invalid_files=invalid,
         as_of=day,
         since=start,
         pseudonyms=pseudonyms,

@@ -57,7 +57,7 @@ def review(
     kind: list[str] | None = typer.Option(
         None,
         "--kind",
-        help="review, referral, appointment, intervention, goal, reassessment, no-plan, stale-risk.",
+        help="safety, invalid, review, referral, appointment, intervention, goal, reassessment, no-plan, stale-risk.",
     ),
     case: list[str] | None = typer.Option(
         None, "--case", help="Only these case ids; repeatable or comma-separated."
@@ -71,7 +71,9 @@ def review(
     output: str | None = output_option(),
     bom: bool = bom_option(),
     exit_code: bool = typer.Option(
-        False, "--exit-code", help="Exit 3 when anything listed is overdue (for scripts and cron)."
+        False,
+        "--exit-code",
+        help="Exit 3 when anything listed is overdue, a safety flag is open or a case file is invalid (for cron).",
     ),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Read every file; ignore the summary index."
@@ -129,17 +131,23 @@ def _items(
     atexit.unregister(gc.freeze)  # once, however many reviews one process runs (tests)
     atexit.register(gc.freeze)
     with paused_gc():
-        caseload = read_caseload(root, today=today(), use_index=not no_cache)
+        caseload = read_caseload(root, today=today(), use_index=not no_cache, warn=False)
         if filters.manager is not None:
             warn_unknown_manager(filters.manager, (c.manager for c in caseload.cases))
         window = caseload.window_days if days is None else days
         on = day or today()
+        problems = [
+            (name, text)
+            for name, text in caseload.problems
+            if filters.cases is None or name.rsplit(".", 1)[0] in filters.cases
+        ]
         items = review_items(
             filters.select(caseload.cases),
             as_of=on,
             within_days=window,
             include_later=show_all,
             kinds=filters.kinds,
+            invalid=problems,
         )
         return items, window, on
 

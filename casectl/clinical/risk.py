@@ -23,7 +23,14 @@ from casectl.clinical.who_growth import UNDER_DAYS, who_growth
 from casectl.config import Config, RiskPoints
 from casectl.dates import age_in_years
 from casectl.models.case import Case
-from casectl.models.records import Assessment, InstrumentRecord, RiskAssessment, RiskFactor
+from casectl.models.people import Client
+from casectl.models.records import (
+    Assessment,
+    InstrumentRecord,
+    RiskAssessment,
+    RiskFactor,
+    Vitals,
+)
 from casectl.models.vocab import RiskLevel
 
 MOOD_INSTRUMENTS = ("phq-9", "phq-a", "gad-7")
@@ -182,34 +189,20 @@ def _vitals(case: Case, a: Assessment, p: RiskPoints, source: str) -> Iterator[R
     age = age_in_years(case.client.dob, a.date)
     sex = case.client.sex
     if v.systolic is not None and v.diastolic is not None:
-        if sex not in ("female", "male") and age < 18:
+        try:
+            bp = classify_reading(case.client, a.date, v)
+        except ClinicalInputError as exc:
             yield RiskFactor(
                 factor="blood pressure",
                 points=0,
-                detail=f"{v.systolic}/{v.diastolic} not classified: the pediatric tables need sex female or male",
+                detail=f"{v.systolic}/{v.diastolic} not classified: {exc}",
                 source=source,
             )
         else:
-            try:
-                bp = classify_bp(
-                    age,
-                    sex if sex in ("female", "male") else "female",
-                    v.height_cm,
-                    v.systolic,
-                    v.diastolic,
-                )
-            except ClinicalInputError as exc:
-                yield RiskFactor(
-                    factor="blood pressure",
-                    points=0,
-                    detail=f"{v.systolic}/{v.diastolic} not classified: {exc}",
-                    source=source,
-                )
+            if bp.urgent:
+                yield hypertensive_urgency_factor(v.systolic, v.diastolic, bp, p, source)
             else:
                 column = f", height column {bp.height_percentile}th" if bp.height_percentile else ""
-                if bp.urgent:
-                    yield hypertensive_urgency_factor(v.systolic, v.diastolic, bp, p, source)
-                    return
                 yield RiskFactor(
                     factor="blood pressure",
                     points=getattr(p, _BP_POINTS[bp.category]) if bp.category in _BP_POINTS else 0,
@@ -243,6 +236,24 @@ def _vitals(case: Case, a: Assessment, p: RiskPoints, source: str) -> Iterator[R
         and sex in ("female", "male")
     ):
         yield from _infant_growth(case, a, p, source)
+
+
+def classify_reading(client: Client, on: dt.date, vitals: Vitals) -> BPResult:
+    """The category of the blood pressure in `vitals`, for the client's age and sex on `on`.
+
+    Raises ClinicalInputError when it cannot be classified: no reading, or a child whose sex is
+    neither female nor male (the pediatric tables are by sex); adults' cut-offs do not depend on
+    sex, so any adult is classified.
+    """
+    if vitals.systolic is None or vitals.diastolic is None:
+        raise ClinicalInputError("no blood-pressure reading")
+    age = age_in_years(client.dob, on)
+    sex = client.sex
+    if sex not in ("female", "male"):
+        if age < 18:
+            raise ClinicalInputError("the pediatric tables need sex female or male")
+        sex = "female"  # the adult cut-offs are the same for both
+    return classify_bp(age, sex, vitals.height_cm, vitals.systolic, vitals.diastolic)
 
 
 def urgency_text(systolic: int, diastolic: int, urgent_above: dict[str, int]) -> str:

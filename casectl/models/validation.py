@@ -100,6 +100,17 @@ def describe_error(error: Mapping[str, Any]) -> str:
     return f"{error['msg']} (got {shown(given)})" if given is not None else str(error["msg"])
 
 
+# A record's date is the calendar day where it was recorded. A colleague in a time zone ahead of
+# yours may already be on tomorrow: a date up to this many days after the reader's own today is
+# not "in the future" (any two time zones less than 24 hours apart; the README says so).
+DATE_GRACE_DAYS = 1
+
+
+def latest_day(today: dt.date) -> dt.date:
+    """The last date a valid record may carry when read on `today`."""
+    return today + dt.timedelta(days=DATE_GRACE_DAYS)
+
+
 def validate_case(data: Mapping[str, Any], *, today: dt.date, model: type[Case] = Case) -> Case:
     """Validate plain case data and return the Case, or raise CaseInvalid with every problem.
 
@@ -135,15 +146,16 @@ def _future(day: dt.date, today: dt.date) -> str:
 
 
 def _dates(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
-    if case.client.dob > today:
+    latest = latest_day(today)
+    if case.client.dob > latest:
         yield ("client", "dob"), "date of birth " + _future(case.client.dob, today)
-    if case.opened > today:
+    if case.opened > latest:
         yield ("opened",), "the case opening date " + _future(case.opened, today)
     if case.client.dob > case.opened:
         yield ("client", "dob"), "date of birth is after the date the case was opened"
     if case.closed and case.closed < case.opened:
         yield ("closed",), "the case is closed before it was opened"
-    if case.closed and case.closed > today:
+    if case.closed and case.closed > latest:
         yield ("closed",), "the closing date " + _future(case.closed, today)
     sections: dict[str, Iterable[Any]] = {
         "status_history": case.status_history,
@@ -158,7 +170,7 @@ def _dates(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
     }
     for name, records in sections.items():
         for i, record in enumerate(records):
-            if record.date > today:
+            if record.date > latest:
                 yield (name, i, "date"), "a record of what happened " + _future(record.date, today)
 
 
@@ -346,7 +358,7 @@ def _coordination(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
             if appt.id in appointments:
                 yield (*loc, "id"), f"appointment id {appt.id!r} is used twice"
             appointments.add(appt.id)
-            if appt.status in ("attended", "missed") and appt.date > today:
+            if appt.status in ("attended", "missed") and appt.date > latest_day(today):
                 yield (*loc, "status"), f"an appointment on {appt.date} cannot be {appt.status} yet"
         for n, appt_update in enumerate(record.appointment_updates):
             if appt_update.appointment not in appointments:

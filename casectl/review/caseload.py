@@ -138,48 +138,29 @@ def warn_unknown_manager(given: str | None, managers: Iterable[str]) -> None:
         )
 
 
-def read_caseload(root: Path, *, today: dt.date, use_index: bool = True) -> Caseload:
-    """The caseload of the data directory `root`; invalid files are left out with a warning."""
+def warn_invalid(problems: Sequence[tuple[str, str]]) -> None:
+    """Say on standard error which case files were left out as invalid, and why (the first
+    few), so that no case drops out of a list or report unsaid."""
+    if not problems:
+        return
+    shown = "; ".join(problem for _, problem in problems[:3])
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    print(
+        f"casectl: warning: {len(problems)} case file(s) are invalid and were left out: "
+        f"{shown}{more}; run `casectl check` to see every problem.",
+        file=sys.stderr,
+    )
+
+
+def read_caseload(
+    root: Path, *, today: dt.date, use_index: bool = True, warn: bool = True
+) -> Caseload:
+    """The caseload of the data directory `root`; invalid files are left out, with a warning
+    unless `warn` is off (`review` lists each of them as an item instead)."""
     caseload = load_summaries(root, today=today, use_index=use_index)
-    conflicted = _merge_conflicts(root, caseload.invalid_files)
-    for name, line in conflicted:
-        print(
-            f"casectl: warning: {name} has a git merge conflict at line {line} and was left "
-            "out: keep one side, delete the markers, then `git add` and commit "
-            "(README: Working as a team).",
-            file=sys.stderr,
-        )
-    if caseload.invalid > len(conflicted):
-        print(
-            f"casectl: warning: {caseload.invalid - len(conflicted)} case file(s) are invalid "
-            "and were left out; "
-            "run `casectl check` to see why.",
-            file=sys.stderr,
-        )
+    if warn:
+        warn_invalid(caseload.problems)
     return caseload
-
-
-def _merge_conflicts(root: Path, names: Sequence[str]) -> list[tuple[str, int]]:
-    """The invalid files that hold git conflict markers, each with the first marker's line.
-
-    Read through the store, which refuses pipes, devices, links out of the folder and files
-    too large to be a case: an invalid file may be any of those.
-    """
-    from casectl.errors import CasectlError
-    from casectl.store.store import CaseStore
-    from casectl.store.yamlio import CONFLICT_MARKER
-
-    store = CaseStore(root)
-    found: list[tuple[str, int]] = []
-    for name in names:
-        try:
-            text = store.read_bytes(root / name).decode("utf-8", errors="replace")
-        except (CasectlError, OSError):
-            continue
-        marker = CONFLICT_MARKER.search(text)
-        if marker is not None:
-            found.append((name, text.count("\n", 0, marker.start()) + 1))
-    return found
 
 
 def load_caseload(store: CaseStore, *, use_index: bool = True) -> list[CaseEntry]:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from casectl.config import Config
     from casectl.models.case import Case
 
-INDEX_VERSION = 3  # 2: summaries carry same-day flags; 3: facts from the derived state
+INDEX_VERSION = 4  # 2: same-day flags; 3: facts from the derived state; 4: invalid files' problems
 CACHE_ENV = "CASECTL_CACHE_DIR"
 CONFIG_NAME = "config.toml"  # casectl.config.CONFIG_NAME, without importing pydantic
 CASE_SUFFIX = ".yaml"  # casectl.store.paths.CASE_SUFFIX
@@ -92,10 +92,12 @@ def summarise(case: Case, config: Config, today: dt.date) -> CaseSummary:
     Nothing in it depends on the day once the case is valid (no record is dated after the day it
     was validated), so it holds on every later day until the file changes.
     """
+    from casectl.models.validation import latest_day
     from casectl.review.worklist import review_facts
     from casectl.state import derive
 
-    state = derive(case, on=today)
+    # Every record the case holds counts, a colleague's dated tomorrow in their time zone too.
+    state = derive(case, on=latest_day(today))
     last = state.last_contact
     review = state.next_review
     return CaseSummary(
@@ -124,7 +126,8 @@ class Caseload:
     invalid: int
     window_days: int
     read: int  # files read (not taken from the index) this time
-    invalid_files: list[str] = field(default_factory=list)  # their names, in file order
+    # Each invalid file's name and its first problem (`file:line: message`), in name order.
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 # --- where the index lives ---
@@ -201,8 +204,9 @@ def _case_files(root: Path) -> list[tuple[str, StatKey | None]]:
     return found
 
 
-# One entry per file: (stat key or None, ISO day checked, summary or None when invalid).
-Entry = tuple[StatKey | None, str, CaseSummary | None]
+# One entry per file: (stat key or None, ISO day checked, summary, or the first problem as text
+# when the file is invalid).
+Entry = tuple[StatKey | None, str, CaseSummary | str]
 
 
 def load_summaries(root: Path, *, today: dt.date, use_index: bool = True) -> Caseload:
@@ -241,16 +245,16 @@ def _load_summaries(root: Path, *, today: dt.date, use_index: bool) -> Caseload:
         kept.update(_read_files(root, stale, today, started))
 
     cases: list[CaseSummary] = []
-    invalid: list[str] = []
+    problems: list[tuple[str, str]] = []
     for name, _ in files:
         summary = kept[name][2]
-        if summary is not None:
-            cases.append(summary)
+        if isinstance(summary, str):
+            problems.append((name, summary))
         else:
-            invalid.append(name)
+            cases.append(summary)
     if path is not None and (stale or len(known) != len(kept) or not known):
         _write_index(path, root, config_key, window_days, kept)
-    return Caseload(cases, len(invalid), window_days, len(stale), invalid)
+    return Caseload(cases, len(problems), window_days, len(stale), problems)
 
 
 def _still_true(
@@ -266,7 +270,7 @@ def _still_true(
             # Validity only grows with time (a record dated tomorrow is valid tomorrow): a
             # valid file stays valid on later days, an invalid one invalid on earlier days.
             summary = entry[2]
-            if summary is None:
+            if summary.__class__ is str:
                 if today <= entry[1]:
                     kept[name] = entry
                     continue
@@ -305,11 +309,11 @@ def _read_chunk(
     out: dict[str, Entry] = {}
     for name, key in chunk:
         path = store.root / name
-        summary: CaseSummary | None
+        summary: CaseSummary | str
         try:
             summary = summarise(read_case(store, path), config, today)
-        except CasectlError:
-            summary = None
+        except CasectlError as exc:
+            summary = exc.message
         if key is not None and max(key[0], key[1]) >= racy_from:
             key = None  # too fresh to trust its stat next time
         out[name] = (key, checked, summary)
@@ -337,7 +341,7 @@ def encode_index(header: tuple[Any, ...], files: dict[str, Entry]) -> bytes:
     import marshal
 
     plain = {
-        name: (key, checked, None if summary is None else tuple(summary))
+        name: (key, checked, summary if isinstance(summary, str) else tuple(summary))
         for name, (key, checked, summary) in sorted(files.items())
     }
     payload = marshal.dumps((header, plain), 4)

@@ -10,7 +10,8 @@ JSON fields (a contract pinned by tests/test_report.py: new fields are added, no
 - `as_of`, `since` (ISO dates), `deidentified` (bool)
 - `caseload`: `total`, `active` (open + on-hold), `by_status` {open, on-hold, closed,
   transferred}, `active_by_risk` {high, moderate, low, none}, `active_by_stage` {new, screen,
-  assess, risk, plan, implement, follow-up, evaluate}
+  assess, risk, plan, implement, follow-up, evaluate}, `invalid_files` (case files left out of
+  every figure because they do not validate)
 - `overdue`: `cases` (active cases with at least one overdue item), `items`, `by_kind` {review,
   referral, appointment, intervention, goal, reassessment, no-plan, stale-risk}: the items
   `casectl review --as-of` lists as overdue (casectl.review.worklist)
@@ -184,10 +185,12 @@ def build_report(
     as_of: dt.date,
     since: dt.date,
     pseudonyms: Callable[[str], str] | None = None,
+    invalid_files: int = 0,
 ) -> dict[str, Any]:
     """The caseload report as plain data (see the module docstring for its fields).
 
-    `pseudonyms` maps a case id to its pseudonym and makes the report de-identified.
+    `pseudonyms` maps a case id to its pseudonym and makes the report de-identified;
+    `invalid_files` counts the case files left out because they do not validate.
     """
     selected = sorted((c.up_to(as_of) for c in cases if c.opened <= as_of), key=lambda c: c.id)
     active = [c for c in selected if c.status in ACTIVE]
@@ -262,11 +265,13 @@ def build_report(
             "by_status": {s: by_status[s] for s in CASE_STATUSES},
             "active_by_risk": _counts((_risk(c) for c in active), (*reversed(RISK_LEVELS), "none")),
             "active_by_stage": _counts((latest_stage(c) for c in active), STAGES),
+            "invalid_files": invalid_files,
         },
         "overdue": {
             "cases": sum(1 for r in active_rows if (r["days_overdue"] or 0) > 0),
             "items": sum(overdue_kinds.values()),
-            "by_kind": {kind: overdue_kinds[kind] for kind in REVIEW_KINDS},
+            # Invalid files are not a case's items: `caseload.invalid_files` counts them.
+            "by_kind": {kind: overdue_kinds[kind] for kind in REVIEW_KINDS if kind != "invalid"},
         },
         "screening_to_plan": {
             "cases": len(screening_days),
@@ -339,6 +344,7 @@ def summary_rows(report: dict[str, Any]) -> list[dict[str, str]]:
         ("caseload", "by status", c["by_status"]),
         ("caseload", "active by risk", c["active_by_risk"]),
         ("caseload", "active by stage", c["active_by_stage"]),
+        ("caseload", "invalid case files (left out of every figure)", c["invalid_files"]),
         ("overdue", "cases with an overdue item", o["cases"]),
         ("overdue", "overdue items", o["items"]),
         ("overdue", "by kind", o["by_kind"]),

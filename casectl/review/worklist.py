@@ -34,9 +34,12 @@ REVIEW_KINDS = (
     "no-plan",  # an open case without a care plan: due the tier's review interval after its last step
     "stale-risk",  # the last risk record is older than the last assessment
     "safety",  # a same-day flag no contact has yet recorded action on: listed first, always
+    "invalid",  # a case file that does not validate (or holds a git conflict): listed next
 )
-# Kinds listed before every other item, whatever their dates, and that make `--exit-code` exit 3.
-URGENT_KINDS = frozenset({"safety"})
+# Kinds listed before every other item (in this order), whatever their dates, and that make
+# `--exit-code` exit 3: a person's safety, then a case file the worklist cannot read.
+URGENT_ORDER = {"safety": 0, "invalid": 1}
+URGENT_KINDS = frozenset(URGENT_ORDER)
 GROUPS = ("overdue", "due", "later")
 RISK_ORDER = {"high": 0, "moderate": 1, "low": 2, None: 3}
 
@@ -215,10 +218,14 @@ def review_items(
     within_days: int,
     include_later: bool = False,
     kinds: Sequence[str] | frozenset[str] | None = None,
+    invalid: Sequence[tuple[str, str]] = (),
 ) -> list[ReviewItem]:
-    """The review on `as_of`: overdue first, then due within `within_days`, then (if asked) later.
+    """The review on `as_of`: safety flags and unreadable files first, then overdue, then due
+    within `within_days`, then (if asked) later.
 
     Within a group: most days overdue first, then high risk first, then the earliest date.
+    `invalid` lists the case files that do not validate, with their first problem: each is an
+    item of kind `invalid`, due today, so that no case drops out of the review unsaid.
     """
     today = as_of.isoformat()
     horizon = (as_of + dt.timedelta(days=within_days)).isoformat()
@@ -245,7 +252,7 @@ def review_items(
                 group, days = 2, 0
             else:
                 continue
-            first = 0 if kind in URGENT_KINDS else 1
+            first = URGENT_ORDER.get(kind, 2)
             key = (
                 first,
                 group,
@@ -275,8 +282,20 @@ def review_items(
                     ),
                 )
             )
+    if wanted is None or "invalid" in wanted:
+        for name, problem in invalid:
+            case_id = name.rsplit(".", 1)[0]
+            keyed.append(((1, 1, 0, 3, today, case_id), _invalid_item(case_id, problem, today)))
     keyed.sort(key=_first)
     return [item for _, item in keyed]
+
+
+def _invalid_item(case_id: str, problem: str, today: str) -> ReviewItem:
+    what = (
+        f"{_plain(problem)} — this case is left out of the review until the file is fixed: "
+        f"`casectl edit {case_id}` (`casectl check` lists every problem)"
+    )
+    return ReviewItem(case_id, "", None, "invalid", today, 0, what, "due", "", "invalid", None, ())
 
 
 def _first(pair: tuple[tuple[Any, ...], ReviewItem]) -> tuple[Any, ...]:

@@ -21,35 +21,34 @@ def implement(
     """Add a coordination record; new referrals and appointments get the next free ids (r1, a1 …)."""
     check_order(case, "implement")
     data = stamped(draft, on=on, by=by)
-    taken = case.referral_ids()
-    referrals = []
-    for item in data.get("referrals") or []:
-        item = dict(item)
-        if not item.get("id"):
-            item["id"] = next_handle("r", taken)
-        item.setdefault("status", "sent")
-        taken.add(str(item["id"]))
-        referrals.append(item)
-    booked = case.appointment_ids()
-    appointments = []
-    for item in data.get("appointments") or []:
-        item = dict(item)
-        if not item.get("id"):
-            item["id"] = next_handle("a", booked)
-        item.setdefault("status", "scheduled")
-        booked.add(str(item["id"]))
-        appointments.append(item)
-    if referrals:
-        data["referrals"] = referrals
-    if appointments:
-        data["appointments"] = appointments
+    for section, prefix, taken, first in (
+        ("referrals", "r", case.referral_ids(), "sent"),
+        ("appointments", "a", case.appointment_ids(), "scheduled"),
+    ):
+        if data.get(section):
+            data[section] = _with_ids(data[section], prefix, taken, first)
     record = build(Coordination, data)
-    _check_interventions(case, config, record)
+    _check_interventions(case, record)
     new = records.implement(case, record)
     return Step(new, record, notes=tuple(_notes(case, config, record)))
 
 
-def _check_interventions(case: Case, config: Config, record: Coordination) -> None:
+def _with_ids(
+    items: list[Any], prefix: str, taken: set[str], first_status: str
+) -> list[dict[str, Any]]:
+    """The items with the next free id (r1, a1 …) where none was given, and a first status."""
+    out = []
+    for item in items:
+        item = dict(item)
+        if not item.get("id"):
+            item["id"] = next_handle(prefix, taken)
+        item.setdefault("status", first_status)
+        taken.add(str(item["id"]))
+        out.append(item)
+    return out
+
+
+def _check_interventions(case: Case, record: Coordination) -> None:
     if not record.intervention_updates:
         return
     from casectl.state import derive

@@ -176,6 +176,8 @@ def _merge(
             break
     if match is not None:
         spec.pop("id", None)
+        if not given_id:
+            spec.pop("description")  # matched by it: keep the wording as the plan has it
         match.update(spec)
         return
     if given_id and given_id in used:
