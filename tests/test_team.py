@@ -263,8 +263,9 @@ def test_the_same_field_changed_in_two_clones_is_one_marked_conflict(team: Team)
     assert f"{path}:{start}" in result.stderr and "git add" in result.stderr
     check = team.ben("check", ok=False)
     assert check.stdout.startswith(f"{path}:{start}: git merge conflict at line {start}:")
-    review = team.ben("review")
-    assert f"{path.name} has a git merge conflict at line {start}" in review.stderr
+    review = json.loads(team.ben("review", "--format", "json", ok=False).stdout)
+    item = next(i for i in review if i["case_id"] == team.case)
+    assert item["kind"] == "invalid" and f"git merge conflict at line {start}" in item["what"]
     # Writing is refused until the merge is finished.
     refused = team.ben("hold", team.case, "--reason", "x", ok=False)
     assert refused.exit_code == ExitStatus.GIT_BUSY and "git merge --abort" in refused.stderr
