@@ -435,6 +435,14 @@ def _safety(case: Case, contacts: list[FollowUp]) -> Iterator[SafetyFlag]:
         yield SafetyFlag(code, day, text, source, *(acted or (None, None)))
 
 
+def raised_between(before: Case | None, after: Case, *, on: dt.date) -> list[SafetyFlag]:
+    """The open safety flags of `after` that `before` did not have: what a step just raised."""
+    seen = set()
+    if before is not None:
+        seen = {(f.code, f.raised, f.source) for f in derive(before, on=on).safety}
+    return [f for f in derive(after, on=on).open_safety if (f.code, f.raised, f.source) not in seen]
+
+
 # --- consents ---
 
 

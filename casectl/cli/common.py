@@ -205,7 +205,7 @@ def save_step(ctx: typer.Context, case_id: str, make: Callable[[Any], Any]) -> A
 
     def change(case: Any) -> Any:
         step = make(case)
-        steps.append(step)
+        steps.append(step._replace(previous=case))
         return step.case if step.changed else case
 
     saved = save(ctx, case_id, change)

@@ -988,13 +988,12 @@ def evaluate(
 
 def _say_safety(step: Any) -> None:
     """Each instrument's result, then every safety flag this record raised, on standard error."""
-    from casectl.state import derive
+    from casectl.state import raised_between
 
     for inst in getattr(step.record, "instruments", []):
         total = inst.total if inst.total is not None else "—"
         echo_ok(f"  {inst.instrument}: total {total}, {inst.band}")
-    day = step.record.date
-    raised = [f for f in derive(step.case, on=day).open_safety if f.raised == day]
+    raised = raised_between(step.previous, step.case, on=step.record.date)
     if not raised:
         return
     from rich.markup import escape

@@ -37,12 +37,14 @@ _WHAT = {
 
 class Step(NamedTuple):
     """What a step did: the new case, the record it added (or the one in force when nothing
-    changed), whether the case changed, and lines that tell the user what happened."""
+    changed), whether the case changed, lines that tell the user what happened, and the case
+    as it was before (filled in by whoever ran the step, to say what the step raised)."""
 
     case: Case
     record: Any
     changed: bool = True
     notes: tuple[str, ...] = ()
+    previous: Case | None = None
 
 
 def check_order(case: Case, stage: str) -> None:

@@ -17,14 +17,14 @@ def add_family(case: Case, member: FamilyMember) -> Step:
     """Add a family or household member (the id must be new in the case)."""
     _open(case)
     new = case.model_copy(update={"family": [*case.family, member]})
-    return Step(new, member, notes=(f"added {member.relationship} {member.id}",))
+    return Step(new, member, notes=(f"added {member.id}: {member.name} ({member.relationship})",))
 
 
 def add_team_member(case: Case, member: CareTeamMember) -> Step:
     """Add a member of the care team."""
     _open(case)
     new = case.model_copy(update={"care_team": [*case.care_team, member]})
-    return Step(new, member, notes=(f"added {member.role} {member.id}",))
+    return Step(new, member, notes=(f"added {member.id}: {member.name} ({member.role})",))
 
 
 def add_consent(case: Case, consent: Consent) -> Step:
