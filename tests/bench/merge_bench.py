@@ -518,7 +518,9 @@ def corpus(pairs: int, seed: int, work: Path) -> list[dict[str, Any]]:
     return out
 
 
-def judge(pairs: list[dict[str, Any]], work: Path) -> dict[str, Counter[str]]:
+def judge(
+    pairs: list[dict[str, Any]], work: Path, dump: Path | None = None
+) -> dict[str, Counter[str]]:
     results: dict[str, Counter[str]] = {
         m: Counter() for m in ("casectl", "git default", "merge=union")
     }
@@ -552,6 +554,12 @@ def judge(pairs: list[dict[str, Any]], work: Path) -> dict[str, Counter[str]]:
             r["true conflicts missed"] += expected
             if expected and method == "casectl":
                 r[f"missed: {pair['case']} ({pair['true_conflict']})"] += 1
+                if dump is not None:
+                    folder = dump / f"{len(list(dump.glob('*')))}-{pair['case']}"
+                    folder.mkdir(parents=True)
+                    for side in ("base", "ours", "theirs"):
+                        (folder / f"{side}.yaml").write_text(pair[side])
+                    (folder / "merged.yaml").write_text(text)
     return results
 
 
@@ -615,13 +623,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sync-cases", type=int, default=10000, help="0 to skip the sync timing")
     parser.add_argument("--keep", action="store_true", help="Keep the work folder.")
+    parser.add_argument(
+        "--dump", type=Path, help="Write each pair casectl judged otherwise than the rules here."
+    )
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="casectl-merge-bench-"))
     try:
         started = time.perf_counter()
         pairs = corpus(options.pairs, options.seed, work)
         made = time.perf_counter() - started
-        results = judge(pairs, work)
+        results = judge(pairs, work, options.dump)
         writes = Counter(w for p in pairs for w in p["writes"])
         same = sum(p["same_case"] for p in pairs)
         true = sum(bool(p["true_conflict"]) for p in pairs)
