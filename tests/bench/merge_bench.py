@@ -339,9 +339,8 @@ def _flat(node: Any, base: Any, path: str = "") -> dict[str, Any]:
     if isinstance(node, dict):
         for k, v in node.items():
             out.update(_flat(v, base.get(k) if isinstance(base, dict) else None, f"{path}.{k}"))
-    elif (
-        isinstance(node, list) and isinstance(base, list) and any(isinstance(x, dict) for x in node)
-    ):
+    elif isinstance(node, list) and any(isinstance(x, dict) for x in node):
+        base = base if isinstance(base, list) else []  # a list the base lacks starts empty
         for i, v in enumerate(node[: len(base)]):
             out.update(_flat(v, base[i], f"{path}[{i}]"))
     else:
@@ -389,21 +388,23 @@ def _status_disagreement(b: dict[str, Any], o: dict[str, Any], t: dict[str, Any]
     kept), are not a possible history: completed on the 3rd, accepted on the 5th."""
     from casectl.models.vocab import CLOSED_REFERRAL, REFERRAL_ORDER
 
-    def updates(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    def records(data: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
         return [
-            (str(r["date"]), u["referral"], u["status"])
+            (str(r["date"]), [(u["referral"], u["status"]) for u in r.get("referral_updates", [])])
             for r in _new(data, b, "coordination")
-            for u in r.get("referral_updates", [])
         ]
 
-    mine, other = updates(o), updates(t)
-    both = {ref for _, ref, _ in mine} & {ref for _, ref, _ in other}
+    # The README's order: each side's records in its own order, the two sides interleaved by
+    # date (a record written later but dated earlier stays after those it followed).
+    mine, other = records(o), records(t)
+    both = {ref for _, ups in mine for ref, _ in ups} & {ref for _, ups in other for ref, _ in ups}
     if not both:
         return False
-    merged: list[tuple[str, str, str]] = []
+    order: list[tuple[str, list[tuple[str, str]]]] = []
     while mine and other:
-        merged.append(other.pop(0) if other[0][0] < mine[0][0] else mine.pop(0))
-    merged += mine + other
+        order.append(other.pop(0) if other[0][0] < mine[0][0] else mine.pop(0))
+    order += mine + other
+    merged = [(ref, status) for _, ups in order for ref, status in ups]
     # Where the base leaves each referral, read in file order as `check` reads it.
     before: dict[str, str] = {}
     for record in b.get("coordination", []):
@@ -413,7 +414,7 @@ def _status_disagreement(b: dict[str, Any], o: dict[str, Any], t: dict[str, Any]
             before[update["referral"]] = update["status"]
     for ref in both:
         status = before.get(ref, "sent")
-        for _, _, new in (u for u in merged if u[1] == ref):
+        for _, new in (u for u in merged if u[0] == ref):
             if status in CLOSED_REFERRAL:
                 return True
             if (
