@@ -132,3 +132,12 @@ class MergeConflict(CasectlError):
 
 class RemoteError(CasectlError):
     exit_status = ExitStatus.REMOTE
+
+
+class Interrupted(CasectlError):
+    """Ctrl-C, or the end of input, at a question: the command stops before writing anything."""
+
+    exit_status = ExitStatus.INTERRUPTED
+
+    def __init__(self) -> None:
+        super().__init__("interrupted; nothing was written.")

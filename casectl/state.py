@@ -128,6 +128,7 @@ class ReferralState:
     made: dt.date
     since: dt.date  # the day of its last change
     note: str | None = None
+    booked_for: dt.date | None = None  # the day the service set (an intake, a first visit)
 
     @property
     def open(self) -> bool:
@@ -403,12 +404,19 @@ def _raised(case: Case, contacts: list[FollowUp]) -> Iterator[tuple[str, dt.date
     instrument_records += [("follow-up", f.date, f.instruments) for f in contacts]
     for kind, day, instruments in instrument_records:
         for inst in instruments:
+            whose = f" ({inst.member}'s own form)" if inst.member else ""
             for code in inst.flags:
-                yield code, day, FLAG_WORDS.get(code, code), f"{kind} {day}, {inst.instrument}"
+                text = FLAG_WORDS.get(code, code) + whose
+                yield code, day, text, f"{kind} {day}, {inst.instrument}{whose}"
     for assessment in case.assessments:
-        text = _urgent_bp(case, assessment.date, assessment.vitals)
-        if text:
-            yield "bp-hypertensive-urgency", assessment.date, text, f"assessment {assessment.date}"
+        urgent = _urgent_bp(case, assessment.date, assessment.vitals)
+        if urgent:
+            yield (
+                "bp-hypertensive-urgency",
+                assessment.date,
+                urgent,
+                f"assessment {assessment.date}",
+            )
     for contact in contacts:
         for concern in contact.safety_concerns:
             with_whom = ", ".join(contact.with_)

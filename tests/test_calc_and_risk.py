@@ -206,10 +206,12 @@ def test_an_instrument_is_given_item_by_item_on_a_terminal(
         "phq-9",
         input=answers,
     )
+    # The questions go to standard error, so standard output holds only the result.
     assert (
-        "Little interest or pleasure" in result.stdout
-        and "choose one of 0, 1, 2, 3" in result.stdout
+        "Little interest or pleasure" in result.stderr
+        and "'7' is not one of 0, 1, 2, 3" in result.stderr
     )
+    assert "Little interest" not in result.stdout
     assert "phq-9: total 5, mild" in result.stdout
 
 

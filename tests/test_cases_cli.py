@@ -338,3 +338,11 @@ def test_data_dir_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monke
     assert CliRunner().invoke(app, ["init"]).exit_code == 0
     assert (tmp_path / "env-cases" / "config.toml").exists()
     assert os.environ["CASECTL_DATA_DIR"].endswith("env-cases")
+
+
+def test_show_names_each_goal_domain_and_leaves_no_empty_field(cli: Cli, planned: str) -> None:
+    cli("implement", planned, "--intervention-update", "i1=done; final", "--date", "2026-09-20")
+    out = cli("show", planned).stdout
+    assert "g1 [health] No ED visits — not-started" in out
+    assert "i1: Asthma action plan review — pcp, monthly, last done 2026-09-20, done" in out
+    assert ", ," not in out

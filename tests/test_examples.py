@@ -324,3 +324,15 @@ def test_the_pre_commit_hook_blocks_a_broken_case(caseload: Path) -> None:
     bad = hook()
     assert bad.returncode != 0
     assert bad.stderr.startswith("C-2026-0004.yaml:"), bad.stderr
+
+
+def test_show_reads_as_a_case_manager_would_say_it(caseload: Path) -> None:
+    omar = cli(caseload, "show", "C-2026-0004").stdout
+    assert "BMI 21.6 (61st percentile, healthy)" in omar
+    assert "g1 [mental-health] Omar stays safe" in omar
+    assert (
+        "Safety flag 2026-10-26: PHQ-9 item 9 (thoughts of self-harm) above 0 — acted on 2026-10-26"
+        in omar
+    )
+    gabriel = cli(caseload, "show", "C-2026-0005").stdout
+    assert "BMI 16.3 (42nd percentile, healthy)" in gabriel

@@ -674,3 +674,20 @@ def test_a_missing_data_directory_is_one_clear_sentence(tmp_path: Path) -> None:
     result = Cli(tmp_path / "nowhere")("review", ok=False)
     assert result.exit_code == ExitStatus.NOT_FOUND
     assert "no data directory" in result.stderr and "Traceback" not in result.output
+
+
+def test_at_a_terminal_a_flag_raised_today_heads_the_review_above_overdue_items(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casectl.cli import output
+
+    flagged = followed_up(
+        planned("FLAG-TODAY", "2026-11-02", interval=30), "2026-11-25", "2026-11-26"
+    )
+    flagged["follow_ups"][0]["safety_concerns"] = ["bruises the school nurse could not explain"]
+    write(cli, flagged, planned("LATE", "2026-06-01", interval=30))  # review 2026-07-01
+    monkeypatch.setattr(output, "is_tty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "200")
+    shown = cli("review").stdout
+    first, overdue = shown.index("Act today — 1"), shown.index("Overdue — ")
+    assert first < shown.index("FLAG-TODAY") < overdue < shown.index("LATE")

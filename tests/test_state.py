@@ -534,3 +534,46 @@ def test_an_urgent_reading_in_a_child_still_lets_growth_count() -> None:
     factors = {f.factor for f in risk(case, CONFIG, on=day("2026-05-05"), by=BY).record.factors}
     assert {"hypertensive urgency", "growth"} <= factors
     assert [f.code for f in state(case, "2026-05-05").open_safety] == ["bp-hypertensive-urgency"]
+
+
+def test_a_referral_booked_for_a_day_is_chased_the_day_after_it() -> None:
+    case = screened()
+    case = coordinate(case, "2026-05-02", referrals=[{"to": "Audiology", "reason": "hearing test"}])
+    case = coordinate(
+        case,
+        "2026-05-10",
+        referral_updates=[{"referral": "r1", "status": "scheduled", "date": day("2026-07-01")}],
+    )
+    facts_then = [
+        f for f in review_facts(state(case, "2026-06-15"), CONFIG) if f.kind == "referral"
+    ]
+    assert [
+        (f.due, f.what.endswith("booked for 2026-07-01; did it happen?")) for f in facts_then
+    ] == [("2026-07-02", True)]
+
+
+def test_a_family_members_own_form_is_named_in_the_flag() -> None:
+    phq = instrument_record("phq-9", "1,1,1,1,1,1,1,1,1").model_dump(exclude_unset=True)
+    case = contact(planned(), "2026-06-01", instruments=[{**phq, "member": "mother"}])
+    (flag,) = state(case, "2026-06-01").open_safety
+    assert flag.source == "follow-up 2026-06-01, phq-9 (mother's own form)"
+    assert flag.text.endswith("(mother's own form)")
+
+
+def test_an_appointment_cannot_be_attended_before_its_day() -> None:
+    case = coordinate(
+        screened(),
+        "2026-05-02",
+        appointments=[{"date": day("2026-06-02"), "with": "pcp", "purpose": "check-up"}],
+    )
+    from casectl.models.validation import CaseInvalid, validate_case
+
+    early = coordinate(
+        case, "2026-05-20", appointment_updates=[{"appointment": "a1", "status": "attended"}]
+    )
+    with pytest.raises(CaseInvalid, match="on 2026-05-20 it cannot have been attended yet"):
+        validate_case(early.model_dump(by_alias=True, exclude_unset=True), today=day("2026-05-20"))
+    on_time = coordinate(
+        case, "2026-06-02", appointment_updates=[{"appointment": "a1", "status": "attended"}]
+    )
+    validate_case(on_time.model_dump(by_alias=True, exclude_unset=True), today=day("2026-06-02"))

@@ -29,10 +29,14 @@ class CasectlGroup(TyperGroup):
             if _debug(ctx):
                 raise
             _fail(exc.message, exc.exit_status)
-        except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
+        except typer.Exit:
             raise
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, typer.Abort):
+            # Ctrl-C, or Ctrl-D at a question (which Typer's prompts turn into Abort, and
+            # Typer would report as "Aborted!", exit 1): the exit code of an interrupt.
             _fail("interrupted; nothing was written.", ExitStatus.INTERRUPTED)
+        except typer.exceptions.TyperException:
+            raise
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None

@@ -142,6 +142,12 @@ def new(
     )
     if contact:
         client_data["contact"] = {**client_data.get("contact", {}), **contact}
+    from casectl.cli import common
+
+    if common.stdin_is_tty():
+        from casectl.cli.prompts import new_client
+
+        new_client(client_data)
     client = build_record(
         Client,
         client_data,

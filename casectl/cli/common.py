@@ -94,11 +94,15 @@ def run_step(
     *,
     options: Mapping[str, str],
     command: str,
+    questions: Mapping[str, Any] | None = None,
 ) -> Any:
     """Run a stage function on the case under its lock and save what it returns (a Step).
 
-    When the draft lacks required fields, the lock is let go and, on a terminal, casectl asks
-    for them and runs the stage again; otherwise it says which options to give.
+    Commands ask for what they know is missing before this (casectl.cli.prompts). When the
+    stage still finds a required field missing — one only the case under the lock decides,
+    such as who agreed to a plan revision — the lock is let go and, on a terminal, casectl
+    asks for it (`questions` by field, else the field's own question) and runs the stage
+    again; otherwise it says which options to give.
     """
     while True:
         try:
@@ -108,19 +112,24 @@ def run_step(
 
             if not isinstance(exc, DraftInvalid):
                 raise
-            _ask_or_explain(exc, draft, options, command)
+            _ask_or_explain(exc, draft, options, command, questions)
 
 
 def _ask_or_explain(
-    exc: Any, data: dict[str, Any], options: Mapping[str, str], command: str
+    exc: Any,
+    data: dict[str, Any],
+    options: Mapping[str, str],
+    command: str,
+    questions: Mapping[str, Any] | None = None,
 ) -> None:
     """Ask for the missing fields of a DraftInvalid on a terminal; otherwise raise it in the
     words of the command line."""
     from casectl.models.validation import describe_error, error_loc, format_loc
 
     if exc.missing and stdin_is_tty():
-        for name in exc.missing:
-            data[name] = _ask(exc.model, name, options.get(name, name))
+        from casectl.cli import prompts
+
+        prompts.ask_missing(exc.model, exc.missing, data, questions)
         return
     if exc.missing:
         names = ", ".join(options.get(m, m) for m in exc.missing)
@@ -135,26 +144,6 @@ def _ask_or_explain(
     if len(loc) > 1:
         where = f"{where} ({format_loc(loc)})"
     raise InvalidInput(f"{where}: {describe_error(err)}.") from None
-
-
-def _field(model: type[BaseModel], name: str) -> Any:
-    """The model's field called `name`, or whose alias it is (`with` is the field `with_`)."""
-    for field_name, info in model.model_fields.items():
-        if name in (field_name, info.alias):
-            return info
-    raise KeyError(name)
-
-
-def _ask(model: type[BaseModel], name: str, option: str) -> Any:
-    field = _field(model, name)
-    annotation = str(field.annotation)
-    label = option.lstrip("-").replace("-", " ")
-    if "bool" in annotation:
-        return typer.confirm(label.capitalize() + "?")
-    answer: str = typer.prompt(label.capitalize())
-    if annotation.startswith("list"):
-        return [part.strip() for part in answer.split(",") if part.strip()]
-    return answer
 
 
 def from_file(path: str | None) -> dict[str, Any]:

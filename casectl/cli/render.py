@@ -26,6 +26,12 @@ def _e(value: object) -> str:
     return escape(printable(str(value)))
 
 
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st, 42nd, 61st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:
     """Vitals with their blood-pressure and growth categories (derived, never stored)."""
     from casectl.clinical.errors import ClinicalInputError
@@ -56,7 +62,8 @@ def vitals_lines(client: Client, on: dt.date, v: Vitals) -> list[str]:
                 g = growth(age, client.sex, v.height_cm, v.weight_kg)
                 if g.bmi is not None and g.bmi_percentile is not None:
                     text += (
-                        f"; BMI {g.bmi:.1f} ({g.bmi_percentile:.0f}th percentile, {g.bmi_category})"
+                        f"; BMI {g.bmi:.1f} ({_ordinal(round(g.bmi_percentile))} percentile, "
+                        f"{g.bmi_category})"
                     )
             except ClinicalInputError as exc:
                 text += f" ({exc})"
@@ -228,24 +235,31 @@ def _plan(out: Any, state: CaseState, today: dt.date) -> None:
     )
     for standing in state.goals:
         g = standing.goal
-        late = " [red](past target)[/]" if g.target_date < today and standing.open else ""
+        late = (
+            " [red](past target)[/]"
+            if g.target_date < today and standing.open and not state.case.is_closed
+            else ""
+        )
         seen = (
             f", latest: {standing.progress} ({standing.progress_on})"
             if standing.progress and standing.open
             else ""
         )
         out.print(
-            f"  {g.id} [{g.domain}] {_e(g.description)} — {standing.status}{seen}; "
+            f"  {g.id} {_e(f'[{g.domain}]')} {_e(g.description)} — {standing.status}{seen}; "
             f"target {_e(g.target)} by {g.target_date}{late}"
         )
     for step in state.interventions:
         i = step.intervention
-        when = _e(i.frequency) if i.frequency else ""
+        parts = [_e(i.owner)]
+        if i.frequency:
+            parts.append(_e(i.frequency))
         if step.open and step.next_due:
-            when = f"{when}, next due {step.next_due}" if when else f"due {step.next_due}"
+            parts.append(f"next due {step.next_due}" if i.frequency else f"due {step.next_due}")
         if step.last_done:
-            when += f", last done {step.last_done}"
-        out.print(f"    {i.id}: {_e(i.description)} — {_e(i.owner)}, {when}, {step.status}")
+            parts.append(f"last done {step.last_done}")
+        parts.append(step.status)
+        out.print(f"    {i.id}: {_e(i.description)} — {', '.join(parts)}")
 
 
 def _day(value: dt.date | None) -> str | None:

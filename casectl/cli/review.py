@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # What the table shows at a terminal; JSON, CSV and TSV carry every REVIEW_FIELDS field.
 TABLE_FIELDS = ["case_id", "client", "risk", "kind", "due", "days_overdue", "what"]
 GROUP_TITLES = {
+    "urgent": "[bold red]Act today[/]",
     "overdue": "[bold red]Overdue[/]",
     "due": "Due within {days} days",
     "later": "[dim]Later[/]",
@@ -154,7 +155,7 @@ def _items(
 
 def _table(items: list[ReviewItem], as_of: str, days: int) -> None:
     from casectl.cli.output import console, emit_records, is_tty
-    from casectl.review.worklist import GROUPS, REVIEW_FIELDS
+    from casectl.review.worklist import GROUPS, REVIEW_FIELDS, URGENT_KINDS
 
     if not is_tty():
         emit_records(items, REVIEW_FIELDS, Format.table)  # plain columns with a header
@@ -163,8 +164,13 @@ def _table(items: list[ReviewItem], as_of: str, days: int) -> None:
         console().print(f"Nothing needs attention as of {as_of}.")
         return
     columns = [REVIEW_FIELDS.index(f) for f in TABLE_FIELDS]
-    for group in GROUPS:
-        shown = [[item[n] for n in columns] for item in items if item.group == group]
+    # Same-day flags (and files that do not validate) head the review in every format; at a
+    # terminal they get a table of their own, so one raised today is not listed below overdue items.
+    tables: dict[str, list[list[object]]] = {group: [] for group in ("urgent", *GROUPS)}
+    for item in items:
+        group = "urgent" if item.kind in URGENT_KINDS else item.group
+        tables[group].append([item[n] for n in columns])
+    for group, shown in tables.items():
         if shown:
             title = GROUP_TITLES[group].format(days=days) + f" — {len(shown)} as of {as_of}"
             emit_records(shown, TABLE_FIELDS, Format.table, title=title)

@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+from casectl.cli import prompts
 from casectl.cli.app import commands as app
 from casectl.cli.common import (
     By,
@@ -67,6 +68,22 @@ def _base(from_: str | None, date: str | None, by: str | None, note: str | None)
     if note:
         data["note"] = note
     return data
+
+
+def _asking(ctx: typer.Context, case_id: str, stage: str) -> Any | None:
+    """On a terminal, the case as it stands, to offer its people, goals and referrals in the
+    questions — once the stage is known to be possible, so nobody answers questions for a
+    step that would be refused. None when standard input is not a terminal (nothing is
+    asked). The write reads the case again under its lock and checks everything there."""
+    from casectl.cli import common
+
+    if not common.stdin_is_tty():
+        return None
+    from casectl.stages import check_order
+
+    case = store(ctx).peek(case_id)
+    check_order(case, stage)
+    return case
 
 
 def _when_and_who(ctx: typer.Context) -> tuple[dt.date, str]:
@@ -139,46 +156,46 @@ def _tracking(
 
 
 def administer(name: str) -> list[int | None]:
-    """Give an instrument item by item at the terminal; Enter leaves an optional item blank."""
+    """Give an instrument item by item at the terminal; Enter leaves an optional item blank.
+
+    A wrong answer is asked again; Ctrl-C stops the command with nothing written."""
+    from casectl.cli.prompts import Question, ask, say, say_wrapped
     from casectl.clinical.errors import ClinicalInputError
     from casectl.clinical.instruments import get_instrument
+    from casectl.stages.instruments import parse_answers
 
     try:
         instrument = get_instrument(name)
     except ClinicalInputError as exc:
         raise InvalidInput(str(exc)) from None
-    out = console()
-    out.print(f"[bold]{instrument.title}[/]  ({instrument.source})")
+    say_wrapped(f"{instrument.title}  ({instrument.source})")
     if instrument.prompt:
-        out.print(instrument.prompt)
+        say_wrapped(instrument.prompt)
     if not instrument.items:
         if instrument.name == "gas":
-            scores = typer.prompt("Each goal's score, −2 to +2, comma-separated")
-            from casectl.stages.instruments import parse_answers
-
-            return parse_answers(scores)
-        return [typer.prompt("Total score obtained on the official form", type=int)]
+            while True:
+                scores = ask(Question("gas", "Each goal's score, -2 to +2, comma-separated"))
+                try:
+                    return parse_answers(scores)
+                except InvalidInput as exc:
+                    say(f"  {exc.message.rstrip('.')}.")
+        total = ask(Question("total", "Total score obtained on the official form", "integer"))
+        return [int(total)]
     answers: list[int | None] = []
     for n, item in enumerate(instrument.items, start=1):
         text = (
             item.text
             or f"item {n} ({item.key}; wording not shipped — read it from the licensed form)"
         )
-        options = "  ".join(f"{value} {label}" for value, label in item.options)
-        out.print(f"\n{n}. {text}\n   {options}")
-        while True:
-            raw = typer.prompt(
-                "   answer",
-                default="" if item.optional or not item.scored else None,
-                show_default=False,
-            )
-            if raw == "" and (item.optional or not item.scored):
-                answers.append(None)
-                break
-            if raw.strip().isdigit() and int(raw) in item.values:
-                answers.append(int(raw))
-                break
-            out.print(f"   choose one of {', '.join(str(v) for v in item.values)}")
+        say()
+        say_wrapped(f"{n}. {text}")
+        say_wrapped("  ".join(f"{value} {label}" for value, label in item.options), indent="   ")
+        blank = item.optional or not item.scored
+        values = tuple(str(v) for v in item.values)
+        raw = ask(
+            Question("answer", "   answer", "choice", choices=values, optional=blank, listed=False)
+        )
+        answers.append(None if raw is None else int(raw))
     return answers
 
 
@@ -242,6 +259,9 @@ def screen(
     if situation:
         data["situation"] = {**data.get("situation", {}), **situation}
     data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers, member)]
+    case = _asking(ctx, case_id, "screen")
+    if case is not None:
+        prompts.screening(data, case)
     on, who = _when_and_who(ctx)
     step = run_step(
         ctx,
@@ -450,6 +470,9 @@ def assess(
         school_plan=school_plan,
     )
     data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers, member)]
+    case = _asking(ctx, case_id, "assess")
+    if case is not None:
+        prompts.assessment(data, case)
     on, who = _when_and_who(ctx)
     step = run_step(
         ctx,
@@ -539,12 +562,17 @@ def risk(
             )
         show(current)
         return
-    if (override is None) != (reason is None):
-        raise InvalidInput(
-            "--override and --reason go together: a clinician's level needs its reason."
-        )
     on = when(date)
     who = recorder(cases, by)
+    if (override is None) != (reason is None):
+        from casectl.cli import common
+
+        if not common.stdin_is_tty():
+            raise InvalidInput(
+                "--override and --reason go together: a clinician's level needs its reason."
+            )
+        computed = risk_step(cases.peek(case_id), cases.config, on=on, by=who).record
+        override, reason = prompts.risk_override(override, reason, computed.level)
     overriding = (
         build_record(
             RiskOverride,
@@ -660,6 +688,9 @@ def plan(
     if reason and not discontinue:
         raise InvalidInput("--reason goes with --discontinue: it says why a goal is ended.")
     cases = store(ctx)
+    case = _asking(ctx, case_id, "plan")
+    if case is not None:
+        prompts.care_plan(data, case, cases.config, fresh=not keep_goals)
     on, who = _when_and_who(ctx)
     step = run_step(
         ctx,
@@ -676,6 +707,7 @@ def plan(
             "agreed_by": "--agreed-by",
         },
         command="plan",
+        questions={"agreed_by": prompts.agreement(case)} if case is not None else None,
     )
     say_step(step, next_command="implement")
 
@@ -690,7 +722,7 @@ def implement(
     referral_update: list[str] | None = typer.Option(
         None,
         "--referral-update",
-        help='"r1=accepted" — sent, accepted, scheduled, completed, declined, no-response (repeatable).',
+        help='"r1=accepted" — sent, accepted, scheduled, completed, declined, no-response; "r1=scheduled; date=2026-12-02" says for when (repeatable).',
     ),
     appointment: list[str] | None = typer.Option(
         None,
@@ -735,9 +767,10 @@ def implement(
             item["urgency"] = "urgent"
         data.setdefault("referrals", []).append(item)
     for text in referral_update or []:
-        data.setdefault("referral_updates", []).append(
-            _keyed(text, "referral", "status", "--referral-update")
-        )
+        update = _keyed(text, "referral", "status", "--referral-update")
+        if "date" in update:
+            update["date"] = parse_date(update["date"], what="--referral-update date=")
+        data.setdefault("referral_updates", []).append(update)
     for text in appointment or []:
         item = parse_spec(text, first="purpose", option="--appointment")
         if "date" in item:
@@ -761,6 +794,9 @@ def implement(
             parse_spec(text, first="name", option="--resource")
         )
     cases = store(ctx)
+    case = _asking(ctx, case_id, "implement")
+    if case is not None:
+        prompts.coordination(data, case, cases.config)
     on, who = _when_and_who(ctx)
     step = run_step(
         ctx,
@@ -846,6 +882,7 @@ def follow_up(
     ),
     instrument: str | None = Instrument,
     answers: str | None = Answers,
+    member: str | None = Member,
     next_review: str | None = typer.Option(
         None, "--next-review", help="Next review date (default: date + the plan's review interval)."
     ),
@@ -883,11 +920,14 @@ def follow_up(
         data.setdefault("progress", []).append(_keyed(text, "goal", "progress", "--progress"))
     data["barriers"] = [*data.get("barriers", []), *(barriers or [])]
     data["safety_concerns"] = [*data.get("safety_concerns", []), *(safety_concern or [])]
-    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers)]
+    data["instruments"] = [*data.get("instruments", []), *_instrument(instrument, answers, member)]
     if next_review:
         base = data.get("date") or when(None)
         data["next_review"] = parse_date(next_review, what="--next-review", base=base)
     cases = store(ctx)
+    case = _asking(ctx, case_id, "follow-up")
+    if case is not None:
+        prompts.contact(data, case)
     on, who = _when_and_who(ctx)
     step = run_step(
         ctx,
@@ -967,6 +1007,9 @@ def evaluate(
     )
     for text in outcomes or []:
         data.setdefault("goal_outcomes", []).append(_keyed(text, "goal", "outcome", "--outcome"))
+    case = _asking(ctx, case_id, "evaluate")
+    if case is not None:
+        prompts.evaluation(data, case)
     on, who = _when_and_who(ctx)
     step = run_step(
         ctx,

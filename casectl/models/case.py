@@ -25,6 +25,10 @@ from casectl.models.vocab import AppointmentStatus, CaseStatus, ReferralStatus
 
 SCHEMA_VERSION = 1
 
+# A referral's history in one row: (referral, status now, day made, day of its last change,
+# last note, the day the service set for it).
+ReferralRow = tuple[Referral, ReferralStatus, dt.date, dt.date, str | None, dt.date | None]
+
 # The stage sections, in the order of the process and of the file.
 STAGE_SECTIONS: dict[str, str] = {
     "screen": "screening",
@@ -113,27 +117,28 @@ class Case(Record):
             | {m.id for m in self.care_team if m.decision_maker}
         )
 
-    def referral_history(
-        self,
-    ) -> dict[str, tuple[Referral, ReferralStatus, dt.date, dt.date, str | None]]:
-        """Each referral as (referral, status now, day made, day of its last change, last note).
+    def referral_history(self) -> dict[str, ReferralRow]:
+        """Each referral as (referral, status now, day made, day of its last change, last note,
+        the day the service set for it by its last update, if any).
 
         The one rule for a referral's status (its last update's); casectl.state builds on it.
         """
-        found: dict[str, tuple[Referral, ReferralStatus, dt.date, dt.date, str | None]] = {}
+        found: dict[str, ReferralRow] = {}
         for record in sorted(self.coordination, key=lambda r: r.date):
             for ref in record.referrals:
-                found[ref.id] = (ref, ref.status, record.date, record.date, None)
+                found[ref.id] = (ref, ref.status, record.date, record.date, None, None)
             for update in record.referral_updates:
                 if update.referral in found:
-                    ref, _, made, _, note = found[update.referral]
-                    found[update.referral] = (
+                    ref, _, made, _, note, _ = found[update.referral]
+                    latest = (
                         ref,
                         update.status,
                         made,
                         record.date,
                         update.note or note,
+                        update.date,
                     )
+                    found[update.referral] = latest
         return found
 
     def appointment_history(

@@ -309,8 +309,12 @@ class Referral(Record):
 
 
 class ReferralUpdate(Record):
+    """A referral's answer. `date` is the day the service set for it (an intake or first visit,
+    with status scheduled): the referral is chased the day after instead of a month on."""
+
     referral: str = Field(min_length=1)
     status: ReferralStatus
+    date: dt.date | None = None
     note: str | None = None
 
 

@@ -318,7 +318,7 @@ def _coordination(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
     people = case.people()
     team = {m.id for m in case.care_team}
     referrals: dict[str, str] = {}
-    appointments: set[str] = set()
+    appointments: dict[str, dt.date] = {}
     for r, record in enumerate(case.coordination):
         base: Loc = ("coordination", r)
         for n, ref in enumerate(record.referrals):
@@ -357,14 +357,21 @@ def _coordination(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
             loc = (*base, "appointments", n)
             if appt.id in appointments:
                 yield (*loc, "id"), f"appointment id {appt.id!r} is used twice"
-            appointments.add(appt.id)
+            appointments[appt.id] = appt.date
             if appt.status in ("attended", "missed") and appt.date > latest_day(today):
                 yield (*loc, "status"), f"an appointment on {appt.date} cannot be {appt.status} yet"
         for n, appt_update in enumerate(record.appointment_updates):
-            if appt_update.appointment not in appointments:
+            booked = appointments.get(appt_update.appointment)
+            if booked is None:
                 yield (
                     (*base, "appointment_updates", n, "appointment"),
                     _unknown(appt_update.appointment, "an earlier appointment", appointments),
+                )
+            elif appt_update.status in ("attended", "missed") and booked > record.date:
+                yield (
+                    (*base, "appointment_updates", n, "status"),
+                    f"appointment {appt_update.appointment} is on {booked}; on {record.date} it "
+                    f"cannot have been {appt_update.status} yet",
                 )
         planned = {
             i.id for plan in case.care_plans if plan.date <= record.date for i in plan.interventions

@@ -116,9 +116,14 @@ def review_facts(state: CaseState, config: Config) -> list[Fact]:
         if not ref.open:
             continue
         waiting = ref.status in ("sent", "no-response")
-        days = review.referral_no_response_days if waiting else review.referral_followup_days
-        ask = "no answer yet" if waiting else "not completed yet"
-        due = ref.since + dt.timedelta(days=days)
+        if ref.booked_for is not None and not waiting:
+            # The service set a day: check the day after that it happened.
+            due = ref.booked_for + dt.timedelta(days=1)
+            ask = f"booked for {ref.booked_for.isoformat()}; did it happen?"
+        else:
+            days = review.referral_no_response_days if waiting else review.referral_followup_days
+            due = ref.since + dt.timedelta(days=days)
+            ask = "no answer yet" if waiting else "not completed yet"
         facts.append(
             Fact(
                 "referral",

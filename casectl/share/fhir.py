@@ -1150,7 +1150,7 @@ class _Writer:
         self.add(f"coordination/{i}", "Task", body, ("coordination", _dump(record)))
 
     def write_referral(self, made: Coordination, referral_id: str) -> Json:
-        ref, status, _, changed, _ = self.case.referral_history()[referral_id]
+        ref, status, _, changed, *_ = self.case.referral_history()[referral_id]
         receiver = self.person(ref.member) if ref.member else self.display(ref.to)
         request: Json = {
             "basedOn": self.plan_ref(made.date),
