@@ -6,6 +6,7 @@ writes the defaults out with comments explaining each one.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,27 @@ def load_config(data_dir: Path) -> Config:
             f"({config.risk.moderate_at})."
         )
     return config
+
+
+_GIT_SECTION = re.compile(r"^\[git\][ \t]*(?:#.*)?$", re.M)
+_COMMIT_LINE = re.compile(r"^([ \t]*commit[ \t]*=[ \t]*)(true|false)\b", re.M)
+
+
+def with_git_commits(text: str) -> str:
+    """The config text with `commit = true` under `[git]`, every other line and comment kept."""
+    section = _GIT_SECTION.search(text)
+    if section is None:
+        return text + ("" if text.endswith("\n") else "\n") + "\n[git]\ncommit = true\n"
+    start = section.end()
+    following = re.search(r"^\[", text[start:], re.M)
+    end = start + following.start() if following else len(text)
+    body = text[start:end]
+    line = _COMMIT_LINE.search(body)
+    if line is None:
+        body = "\ncommit = true" + body
+    else:
+        body = body[: line.start(2)] + "true" + body[line.end(2) :]
+    return text[:start] + body + text[end:]
 
 
 def default_config_text() -> str:

@@ -32,6 +32,9 @@ class ExitStatus(IntEnum):
     UNSAFE = 9  # a case id or path that could leave the data directory
     EXTERNAL = 10  # git or $EDITOR is missing or failed
     CANNOT_WRITE = 11  # disk full, read-only disk or file, permission denied: nothing was written
+    GIT_BUSY = 12  # a git rebase, merge or cherry-pick is under way, or git left a stale lock
+    CONFLICT = 13  # `sync` or `merge-file`: two people changed the same field
+    REMOTE = 14  # `sync`: the shared remote cannot be reached or refused the push
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -119,6 +122,20 @@ class UnsafePath(CasectlError):
 
 class ExternalToolError(CasectlError):
     exit_status = ExitStatus.EXTERNAL
+
+
+class GitBusy(CasectlError):
+    """The data folder's repository is in the middle of something a write must not land in."""
+
+    exit_status = ExitStatus.GIT_BUSY
+
+
+class MergeConflict(CasectlError):
+    exit_status = ExitStatus.CONFLICT
+
+
+class RemoteError(CasectlError):
+    exit_status = ExitStatus.REMOTE
 
 
 class Interrupted(CasectlError):

@@ -111,13 +111,10 @@ def test_gits_configured_user_is_the_author(repo: Cli, monkeypatch: pytest.Monke
 
 def test_nothing_is_committed_when_the_setting_is_off(cli: Cli) -> None:
     cli("init", "--git")
+    config = cli.data_dir / "config.toml"
+    config.write_text(config.read_text().replace("commit = true", "commit = false"))
     planned_case(cli)
-    assert (
-        subprocess.run(
-            ["git", "-C", str(cli.data_dir), "rev-parse", "-q", "--verify", "HEAD"]
-        ).returncode
-        != 0
-    )
+    assert git(cli.data_dir, "log", "--format=%s").splitlines() == ["init: casectl data folder"]
 
 
 # --- history ---
@@ -201,7 +198,8 @@ def test_when_git_fails_the_write_stands_with_a_warning(repo: Cli) -> None:
     hook.chmod(0o755)
     result = repo("hold", case, "--reason", "family abroad")
     assert result.exit_code == 0
-    assert "was saved but not committed" in result.stderr
+    assert "was saved but has no commit of its own" in result.stderr
+    assert "refused by hook. Commit it yourself: git -C" in result.stderr
     assert "status: on-hold" in repo.path(case).read_text()
 
 

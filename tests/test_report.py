@@ -46,6 +46,7 @@ def test_the_json_field_names_are_pinned(cli: Cli) -> None:
         "closures",
         "contacts",
         "cases",
+        "by_manager",
     ]
     assert list(data["caseload"]) == [
         "total",
@@ -124,6 +125,7 @@ def test_the_json_field_names_are_pinned(cli: Cli) -> None:
         "open_referrals",
         "days_screening_to_plan",
         "gas_t_score",
+        "manager",
     ]
 
 

@@ -137,6 +137,7 @@ _MODULES = (
     "calc",
     "demo",
     "cache",
+    "team",
 )
 _MODULE_OF = {
     **dict.fromkeys(
@@ -169,6 +170,9 @@ _MODULE_OF = {
     "calc": "calc",
     "demo": "demo",
     "cache": "cache",
+    "sync": "team",
+    "git": "team",
+    "merge-file": "team",
 }
 
 

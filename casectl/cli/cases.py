@@ -19,6 +19,7 @@ from casectl.cli.common import (
     CaseArg,
     Date,
     build_record,
+    commit_write,
     drop_empty,
     echo_err,
     echo_ok,
@@ -45,21 +46,36 @@ from casectl.errors import ExitStatus, ExternalToolError, InvalidInput
 @app.command()
 def init(
     ctx: typer.Context,
-    git: bool = typer.Option(False, "--git", help="Also make the folder a git repository."),
+    git: bool = typer.Option(
+        False,
+        "--git",
+        help="Also make the folder a git repository: config tracked, every write a commit.",
+    ),
+    id_tag: str | None = typer.Option(
+        None,
+        "--id-tag",
+        help="With --git: this clone's tag in new case ids, C-YEAR-TAG-NNNN (default: "
+        "your initials from git's user.name).",
+    ),
 ) -> None:
     """Create the data directory with a commented config.toml and a .gitignore.
 
-    Example: casectl --data-dir ~/cases init --git
+    With --git the folder is its own repository: config.toml, .gitignore and .gitattributes
+    are committed, `[git] commit` is turned on, and case files merge with casectl's driver.
+
+    Example: casectl --data-dir ~/cases init --git --id-tag JR
     """
     cases = store(ctx)
+    if id_tag and not git:
+        raise InvalidInput("--id-tag goes with --git: it keeps ids apart between clones.")
     made = cases.init()
-    if git and not (cases.root / ".git").exists():
-        from casectl.store.gitlog import git_init
-
-        git_init(cases.root)
-        made.append(cases.root / ".git")
     for path in made:
         echo_ok(f"created {path}")
+    if git:
+        from casectl.store.gitlog import init_repository
+
+        for line in init_repository(cases.root, tag=id_tag, fallback_author=recorder(cases, None)):
+            echo_ok(line)
     echo_ok(f"data directory ready: {cases.root}")
 
 
@@ -160,8 +176,7 @@ def new(
         case = open_case(
             cid, client, opened=opened_on, case_manager=who, family=family, care_team=team
         )
-        path = cases.create(case)
-    _commit(cases, path, cid, "new", "case opened", who)
+        path = cases.create(case, then=lambda p: _commit(cases, p, cid, "new", "case opened", who))
     if sys.stdout.isatty():
         echo_err(f"opened {path}")
     typer.echo(cid)
@@ -224,16 +239,16 @@ def list_cases(
 
     Example: casectl list --status active --risk high --format csv
     """
-    from casectl.review.caseload import LIST_FIELDS, Filters, load_caseload
+    from casectl.review.caseload import LIST_FIELDS, Filters, load_caseload, warn_unknown_manager
     from casectl.text import printable
 
     check_bom(fmt, bom)
     cases = store(ctx)
     filters = Filters.parse(status=status, risk=risk, manager=manager, stage=stage)
     today = when(as_of, "--as-of")
-    rows = [
-        r.list_row(today) for r in load_caseload(cases, use_index=not no_cache) if filters.keep(r)
-    ]
+    entries = load_caseload(cases, use_index=not no_cache)
+    warn_unknown_manager(manager, (r.manager for r in entries))
+    rows = [r.list_row(today) for r in entries if filters.keep(r)]
     # The folder's name in a rich title: control characters escaped, "[" not taken for markup.
     title = (
         "Cases"
@@ -329,6 +344,12 @@ def _status_command(action: str) -> Any:
         to: str | None = typer.Option(
             None, "--to", help="transfer: the case manager or service receiving the case."
         ),
+        colleague: bool | None = typer.Option(
+            None,
+            "--colleague/--outside",
+            help="transfer: --colleague keeps the case open with a new case manager; --outside "
+            "ends it here. Default: a colleague when --to names a case manager in this folder.",
+        ),
         date: str | None = Date,
         by: str | None = By,
     ) -> None:
@@ -340,10 +361,26 @@ def _status_command(action: str) -> Any:
         if action == "transfer":
             if not to:
                 raise InvalidInput("transfer needs --to: the case manager or service taking over.")
+            target = to
+            if colleague is not False:
+                known = _colleague(cases, to)
+                if known is not None or colleague:
+                    target = known or to.strip()
+                    case = save(
+                        ctx,
+                        case_id,
+                        lambda c: lifecycle.reassign(c, on=on, by=who, reason=reason, to=target),
+                    )
+                    echo_ok(f"{case.id} is now {case.case_manager}'s (still {case.status}).")
+                    return
             case = save(
-                ctx, case_id, lambda c: lifecycle.transfer(c, on=on, by=who, reason=reason, to=to)
+                ctx,
+                case_id,
+                lambda c: lifecycle.transfer(c, on=on, by=who, reason=reason, to=target),
             )
         else:
+            if colleague is not None:
+                raise InvalidInput(f"--colleague and --outside go with transfer, not {action}.")
             change = {"close": lifecycle.close, "reopen": lifecycle.reopen, "hold": lifecycle.hold}[
                 action
             ]
@@ -351,6 +388,18 @@ def _status_command(action: str) -> Any:
         echo_ok(f"{case.id} is now {case.status}.")
 
     return command
+
+
+def _colleague(cases: Any, name: str) -> str | None:
+    """The case manager of this folder called `name` (any capitalisation), as spelt in the cases."""
+    from casectl.review.caseload import load_caseload
+
+    wanted = name.strip().lower()
+    for entry in load_caseload(cases):
+        if entry.manager.lower() == wanted:
+            return str(entry.manager)
+    configured: str = cases.config.case.case_manager
+    return configured if configured and configured.lower() == wanted else None
 
 
 for _action, _help in (
@@ -368,7 +417,7 @@ for _action, _help in (
     ),
     (
         "transfer",
-        'Transfer a case to another case manager or service.\n\nExample: casectl transfer C-2026-0001 --to "Adult services, J. Lee" --reason "turned 18"',
+        'Transfer a case to a colleague (it stays open, with them as case manager) or to an outside service (it ends here).\n\nExample: casectl transfer C-2026-0001 --to "Adult services, J. Lee" --outside --reason "turned 18"',
     ),
 ):
     app.command(_action, help=_help)(_status_command(_action))
@@ -520,13 +569,6 @@ def consent(
 
 
 def _commit(cases: Any, path: Path, case_id: str, stage: str, summary: str, who: str) -> None:
-    """With `[git] commit = true`, commit the file that was just written (the write stands either way)."""
-    if not cases.config.git.commit:
-        return
-    from casectl.store.gitlog import ChangeNote, commit_or_warn
+    from casectl.store.gitlog import ChangeNote
 
-    warning = commit_or_warn(
-        cases.root, path, case_id, ChangeNote(stage, summary, who), fallback_author=who
-    )
-    if warning:
-        echo_err(warning)
+    commit_write(cases, path, case_id, ChangeNote(stage, summary, who))

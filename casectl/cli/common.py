@@ -155,32 +155,35 @@ def from_file(path: str | None) -> dict[str, Any]:
 def save(ctx: typer.Context, case_id: str, change: Callable[[Any], Any]) -> Any:
     """Apply a pure change to a case under its lock; return the saved case.
 
-    With `[git] commit = true` the case's file is then committed on its own, the message made
-    from what changed. The write stands whatever git does: a git failure is a warning on
-    standard error and the command still succeeds.
+    With `[git] commit = true` the case's file is then committed on its own, still under the
+    case's lock, the message made from what changed. The write stands whatever git does: a git
+    failure is a warning on standard error (saying the write has no commit) and exit 0.
     """
     cases = store(ctx)
-    before: list[Any] = []
 
-    def remembering(case: Any) -> Any:
-        before.append(case)
-        return change(case)
+    def commit(before: Any, after: Any) -> None:
+        from casectl.store.gitlog import describe_change
 
-    saved = cases.update(case_id, remembering)
-    if cases.config.git.commit and before and saved is not before[-1]:
-        from casectl.store.gitlog import commit_or_warn, describe_change
+        commit_write(cases, cases.path_for(case_id), case_id, describe_change(before, after))
 
-        note = describe_change(before[-1], saved)
-        warning = commit_or_warn(
-            cases.root,
-            cases.path_for(case_id),
-            case_id,
-            note,
-            fallback_author=note.recorded_by or recorder(cases, None),
-        )
-        if warning:
-            echo_err(warning)
-    return saved
+    # A change that changes nothing writes nothing, so `then` is not called and no commit made.
+    return cases.update(case_id, change, then=commit if cases.config.git.commit else None)
+
+
+def commit_write(cases: Any, path: Path, case_id: str, note: Any) -> None:
+    """With `[git] commit = true`, commit the one file just written; a git failure is a warning.
+
+    The one commit step of every write command (stages, new, edit, import).
+    """
+    if not cases.config.git.commit:
+        return
+    from casectl.store.gitlog import commit_or_warn
+
+    warning = commit_or_warn(
+        cases.root, path, case_id, note, fallback_author=note.recorded_by or recorder(cases, None)
+    )
+    if warning:
+        echo_err(warning)
 
 
 def save_step(ctx: typer.Context, case_id: str, make: Callable[[Any], Any]) -> Any:
@@ -239,6 +242,7 @@ __all__ = [
     "Date",
     "MissingInput",
     "build_record",
+    "commit_write",
     "drop_empty",
     "echo_err",
     "echo_ok",

@@ -29,17 +29,11 @@ def _read(file: str) -> bytes:
 
 def _commit(cases: Any, made: list[tuple[Any, Path]], source: str) -> None:
     """With `[git] commit = true`: one commit per new case; a git failure is only a warning."""
-    if not cases.config.git.commit:
-        return
-    from casectl.store.gitlog import ChangeNote, commit_or_warn
+    from casectl.cli.common import commit_write
+    from casectl.store.gitlog import ChangeNote
 
     for case, path in made:
-        note = ChangeNote("import", f"opened from {Path(source).name}")
-        warning = commit_or_warn(
-            cases.root, path, case.id, note, fallback_author=recorder(cases, None)
-        )
-        if warning:
-            echo_err(warning)
+        commit_write(cases, path, case.id, ChangeNote("import", f"opened from {Path(source).name}"))
 
 
 @app.command("import")

@@ -59,6 +59,9 @@ def report(
         "--deidentify",
         help="Pseudonyms for case ids; no names, contacts, dates of birth or free text.",
     ),
+    manager: str | None = typer.Option(
+        None, "--manager", help="Only this case manager's cases (any capitalisation)."
+    ),
 ) -> None:
     """The caseload report: cases by status, risk and stage; overdue reviews; days from screening
     to plan; referrals; goal attainment (GAS); closures; contacts in the period.
@@ -89,6 +92,11 @@ def report(
         key = pseudonym_key(cases.root)
         pseudonyms = lambda case_id: pseudonym(case_id, key)  # noqa: E731
     valid, invalid = _cases(cases)
+    if manager:
+        from casectl.review.caseload import warn_unknown_manager
+
+        warn_unknown_manager(manager, [c.case_manager for c in valid])
+        valid = [c for c in valid if c.case_manager.lower() == manager.strip().lower()]
     data = build_report(
         valid,
         cases.config,

@@ -124,7 +124,7 @@ def _items(
 
     from casectl.batch import paused_gc
     from casectl.dates import today
-    from casectl.review.caseload import read_caseload
+    from casectl.review.caseload import read_caseload, warn_unknown_manager
     from casectl.review.worklist import review_items
 
     # The process ends after one command: skip the collector's final pass over everything
@@ -133,6 +133,8 @@ def _items(
     atexit.register(gc.freeze)
     with paused_gc():
         caseload = read_caseload(root, today=today(), use_index=not no_cache, warn=False)
+        if filters.manager is not None:
+            warn_unknown_manager(filters.manager, (c.manager for c in caseload.cases))
         window = caseload.window_days if days is None else days
         on = day or today()
         problems = [

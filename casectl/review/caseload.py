@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -121,6 +121,21 @@ class Filters:
         if self.stage is not None and entry.stage not in self.stage:
             return False
         return self.cases is None or entry.case_id in self.cases
+
+
+def warn_unknown_manager(given: str | None, managers: Iterable[str]) -> None:
+    """Say on stderr when --manager names nobody in the folder (a typo, or a name spelt
+    differently), with the names that are there: an empty list is otherwise silent."""
+    if not given:
+        return
+    names = sorted(set(managers), key=str.lower)
+    if given.strip().lower() not in {n.lower() for n in names}:
+        known = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
+        print(
+            f"casectl: note: no case has the case manager {given.strip()!r}"
+            + (f"; managers in this folder: {known}." if names else "; the folder has no cases."),
+            file=sys.stderr,
+        )
 
 
 def warn_invalid(problems: Sequence[tuple[str, str]]) -> None:

@@ -27,7 +27,10 @@ JSON fields (a contract pinned by tests/test_report.py: new fields are added, no
   `median_per_active_case`, `by_mode` (follow-up contacts dated `since` … `as_of`)
 - `cases`: one row per case: `case_id`, `age` (completed years), `status`, `risk`, `stage`,
   `contacts` (in the period), `days_overdue` (its most overdue item; null when not active),
-  `open_referrals`, `days_screening_to_plan`, `gas_t_score`
+  `open_referrals`, `days_screening_to_plan`, `gas_t_score`, `manager`
+- `by_manager`: per case manager, `active`, `high_risk`, `overdue_cases`, `overdue_items`,
+  `contacts` (in the period): who carries what in a team's shared folder (null, and each
+  case's `manager` null, when de-identified)
 
 De-identified (`pseudonyms` given): case ids become pseudonyms, ages of 90 and over are shown as
 90 (HIPAA Safe Harbor groups them), and closing reasons appear only as categories. No row holds
@@ -64,7 +67,10 @@ CASE_FIELDS = [
     "open_referrals",
     "days_screening_to_plan",
     "gas_t_score",
+    "manager",
 ]
+# One entry of `by_manager` per case manager: the team view of who carries what.
+MANAGER_FIELDS = ["active", "high_risk", "overdue_cases", "overdue_items", "contacts"]
 SECTIONS = [
     "caseload",
     "overdue",
@@ -74,7 +80,7 @@ SECTIONS = [
     "closures",
     "contacts",
 ]
-REPORT_FIELDS = ["as_of", "since", "deidentified", *SECTIONS, "cases"]
+REPORT_FIELDS = ["as_of", "since", "deidentified", *SECTIONS, "cases", "by_manager"]
 DEFAULT_PERIOD_DAYS = 90
 # Safe Harbor (45 CFR 164.514(b)(2)(i)(C)): ages over 89 are grouped into one category.
 AGE_CAP = 90
@@ -197,6 +203,7 @@ def build_report(
     reasons: Counter[str] = Counter()
     categories: Counter[str] = Counter({name: 0 for name, _ in CLOSURE_CATEGORIES})
     categories.update({OTHER: 0, TRANSFERRED: 0})
+    managers: dict[str, dict[str, int]] = {}
     for case in selected:
         state = derive(case, on=as_of)
         referrals = list(_referral_times(state))
@@ -216,10 +223,16 @@ def build_report(
             categories[TRANSFERRED] += 1
         age = completed_years(case.client.dob, as_of)
         late: int | None = None
+        mine = managers.setdefault(case.case_manager, dict.fromkeys(MANAGER_FIELDS, 0))
+        mine["contacts"] += len(contacts)
         if case.status in ACTIVE:
             items = overdue_items(state, config)
             overdue_kinds.update(kind for kind, _ in items)
             late = max((days for _, days in items), default=0)
+            mine["active"] += 1
+            mine["high_risk"] += _risk(case) == "high"
+            mine["overdue_cases"] += late > 0
+            mine["overdue_items"] += len(items)
         rows.append(
             {
                 "case_id": pseudonyms(case.id) if pseudonyms else case.id,
@@ -232,6 +245,7 @@ def build_report(
                 "open_referrals": sum(1 for s, _ in referrals if s not in CLOSED_REFERRAL),
                 "days_screening_to_plan": _screening_to_plan(case),
                 "gas_t_score": t_score,
+                "manager": None if pseudonyms else case.case_manager,
             }
         )
     if pseudonyms:
@@ -292,6 +306,10 @@ def build_report(
             "by_mode": dict(sorted(modes.items())),
         },
         "cases": rows,
+        # Staff names stay out of a de-identified report too: it is for sharing outside the team.
+        "by_manager": None
+        if pseudonyms
+        else {name: managers[name] for name in sorted(managers, key=str.lower)},
     }
 
 
@@ -357,6 +375,15 @@ def summary_rows(report: dict[str, Any]) -> list[dict[str, str]]:
         ("contacts", "active cases without one", k["active_without_contact"]),
         ("contacts", "median per active case", k["median_per_active_case"]),
         ("contacts", "by mode", k["by_mode"]),
+    ]
+    lines += [
+        (
+            "by manager",
+            name,
+            f"{m['active']} active, {m['high_risk']} high risk, {m['overdue_cases']} overdue "
+            f"({m['overdue_items']} items), {m['contacts']} contacts",
+        )
+        for name, m in (report["by_manager"] or {}).items()
     ]
     return [{"section": a, "measure": b, "value": _show(v)} for a, b, v in lines]
 

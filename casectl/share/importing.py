@@ -568,15 +568,11 @@ def allocate_ids(store: CaseStore, rows: list[ImportRow]) -> list[Case]:
     """The rows' cases with their final ids: given ids kept, the rest the next free
     PREFIX-YEAR-NNNN, counting ids already in the folder and in the file."""
     taken = set(store.case_ids()) | {r.case.id for r in rows if r.id_given}
-    prefix = store.config.case.id_prefix
     cases: list[Case] = []
     for row in rows:
         case_id = row.case.id
         if not row.id_given:
-            stem = f"{prefix}-{row.case.opened.year}-"
-            pattern = re.compile(rf"^{re.escape(stem)}(\d{{4,}})$")
-            numbers = [int(m.group(1)) for t in taken if (m := pattern.match(t))]
-            case_id = f"{stem}{max(numbers, default=0) + 1:04d}"
+            case_id = store.next_case_id(row.case.opened, taken)
             taken.add(case_id)
         cases.append(
             open_case(

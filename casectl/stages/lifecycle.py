@@ -102,3 +102,16 @@ def transfer(case: Case, *, on: dt.date, by: str, reason: str, to: str) -> Case:
             "status_history": [*case.status_history, change],
         }
     )
+
+
+def reassign(case: Case, *, on: dt.date, by: str, reason: str, to: str) -> Case:
+    """Hand the case to a colleague in the same folder: it stays open (or on hold) for the team,
+    with the new case manager; the history keeps who had it and why it moved."""
+    if case.is_closed:
+        raise StageOrderError(f"case {case.id} is {case.status}; reopen it before transferring it.")
+    if case.case_manager == to:
+        raise StageOrderError(f"case {case.id} is already {to}'s.")
+    change = StatusChange(date=on, recorded_by=by, status=case.status, reason=reason, to=to)
+    return case.model_copy(
+        update={"case_manager": to, "status_history": [*case.status_history, change]}
+    )

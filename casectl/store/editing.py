@@ -146,6 +146,9 @@ def edit_case(
     folder = draft_folder(store.root)
     remove_stale_drafts(store.root)
     with locked(store.root, case_id):
+        from casectl.store.gitstate import refuse_if_busy
+
+        refuse_if_busy(store.root)  # mid-rebase or mid-merge, the edit would be lost
         # Read inside the lock, so what a stage write saved is in it. The file need not be
         # valid: editing is how a person mends one that `check` refuses.
         if not path.exists():

@@ -9,21 +9,35 @@ to, or reads the log of, a repository it was not given.
 A write commits that case's file and nothing else: `git add -- FILE`, then `git commit -- FILE`,
 which commits only that path and leaves whatever else the user has staged staged. The message
 is `STAGE CASE-ID: summary`, with `Case-Id:` and `Stage:` trailers that `history` reads back.
+Commits are serialised by one data-folder lock (`.locks/git.lock`): git allows one writer of its
+index at a time, and twenty writers at once would otherwise lose most of their commits to
+git's `index.lock`.
+
+A write is refused while the repository is in the middle of a rebase, merge, cherry-pick,
+revert or bisect, or has a detached HEAD: the file would land on a commit that the end of the
+operation throws away. `refuse_if_busy` says which command finishes it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from casectl.errors import ExternalToolError
+from casectl.errors import CasectlError, ExternalToolError, InvalidInput
 from casectl.models.case import STAGE_SECTIONS, Case
-from casectl.state import timeline
+from casectl.store.gitstate import (
+    _stale_lock_message,
+    git_dir,
+)
+from casectl.store.lock import locked
 from casectl.store.paths import CASE_SUFFIX
 
 TRAILER_CASE = "Case-Id"
@@ -108,6 +122,24 @@ def own_repository(data_dir: Path, *, hint: str = "install it or set commit = fa
     return data_dir
 
 
+# --- is the repository in a state a write may land in? (casectl.store.gitstate) ---
+
+INDEX_WAIT_SECONDS = 5.0  # how long a commit waits for someone else's git command
+GIT_LOCK = "git"  # the data-folder lock every commit takes, under .locks/
+
+
+def _wait_for_index(data_dir: Path) -> None:
+    """Wait a bounded time while someone else's git command holds the index."""
+    repo = git_dir(data_dir)
+    if repo is None:
+        return
+    deadline = time.monotonic() + INDEX_WAIT_SECONDS
+    while (repo / "index.lock").exists():
+        if time.monotonic() >= deadline:
+            raise ExternalToolError(_stale_lock_message(data_dir, repo / "index.lock"))
+        time.sleep(0.05)
+
+
 # --- the audit trail ---
 
 
@@ -143,9 +175,19 @@ def describe_change(before: Case, after: Case) -> ChangeNote:
             if stage == "follow-up":
                 summary = f"{record.mode} contact with {', '.join(record.with_)}"
             else:
+                from casectl.state import timeline
+
                 fresh = [e for e in timeline(after) if e.stage == stage]
                 summary = fresh[-1].summary if fresh else stage
             return ChangeNote(stage, _one_line(summary), record.recorded_by)
+    if after.case_manager != before.case_manager:
+        change = after.status_history[-1] if after.status_history else None
+        reason = f": {change.reason}" if change else ""
+        return ChangeNote(
+            "transfer",
+            _one_line(f"to {after.case_manager}{reason}"),
+            change.recorded_by if change else None,
+        )
     if after.status != before.status or len(after.status_history) > len(before.status_history):
         change = after.status_history[-1] if after.status_history else None
         reason = f": {change.reason}" if change else ""
@@ -184,21 +226,34 @@ def commit_case_file(
     casectl@localhost. Other staged changes are neither committed nor unstaged.
     """
     own_repository(data_dir)
-    name = path.name
-    run_git(data_dir, "add", "--", name)
-    staged = _run(data_dir, ["diff", "--cached", "--quiet", "--", name])
-    if staged.returncode == 0:
-        return None  # the file is as committed: nothing to record
+    message = (
+        f"{note.stage} {case_id}: {note.summary}\n\n"
+        f"{TRAILER_CASE}: {case_id}\n{TRAILER_STAGE}: {note.stage}\n"
+    )
+    with locked(data_dir, GIT_LOCK):
+        return _commit_paths(data_dir, [path.name], message, fallback_author=fallback_author)
+
+
+def _identity(data_dir: Path, fallback_author: str) -> list[str]:
     identity: list[str] = []
     if not _configured(data_dir, "user.name"):
         identity += ["-c", f"user.name={fallback_author}"]
     if not _configured(data_dir, "user.email"):
         identity += ["-c", f"user.email={FALLBACK_EMAIL}"]
-    message = (
-        f"{note.stage} {case_id}: {note.summary}\n\n"
-        f"{TRAILER_CASE}: {case_id}\n{TRAILER_STAGE}: {note.stage}\n"
-    )
-    run_git(data_dir, *identity, "commit", "-q", "--no-edit", "-m", message, "--", name)
+    return identity
+
+
+def _commit_paths(
+    data_dir: Path, names: Sequence[str], message: str, *, fallback_author: str
+) -> str | None:
+    """Stage and commit just these paths (the caller holds GIT_LOCK); the commit or None."""
+    _wait_for_index(data_dir)
+    run_git(data_dir, "add", "--", *names)
+    staged = _run(data_dir, ["diff", "--cached", "--quiet", "--", *names])
+    if staged.returncode == 0:
+        return None  # the files are as committed: nothing to record
+    identity = _identity(data_dir, fallback_author)
+    run_git(data_dir, *identity, "commit", "-q", "--no-edit", "-m", message, "--", *names)
     return run_git(data_dir, "rev-parse", "HEAD").strip()
 
 
@@ -211,8 +266,12 @@ def commit_or_warn(
     """
     try:
         commit_case_file(data_dir, path, case_id, note, fallback_author=fallback_author)
-    except ExternalToolError as exc:
-        return f"casectl: warning: {case_id} was saved but not committed to git: {exc.message}"
+    except CasectlError as exc:  # git failed, or the commit lock was not free in time
+        return (
+            f"casectl: warning: {case_id} was saved but has no commit of its own: "
+            f"{exc.message.rstrip('.')}. Commit it yourself: git -C {shlex.quote(str(data_dir))} commit -m "
+            f"{shlex.quote(f'{note.stage} {case_id}')} -- {shlex.quote(path.name)}"
+        )
     return None
 
 
@@ -278,3 +337,186 @@ def file_history(data_dir: Path, path: Path, *, with_diff: bool = False) -> list
             )
         )
     return changes
+
+
+# --- a team folder: setting up a clone ---
+
+ATTRIBUTES_NAME = ".gitattributes"
+MERGE_DRIVER = "casectl"
+MERGE_LINE = f"/*{CASE_SUFFIX} merge={MERGE_DRIVER}"
+GITATTRIBUTES = f"""\
+# casectl: case files merge record by record (`casectl merge-file`), not line by line.
+# The command git runs is set per clone, in .git/config: `casectl git setup` sets it.
+{MERGE_LINE}
+"""
+ID_TAG_KEY = "casectl.idtag"
+ID_TAG = re.compile(r"^[A-Z][A-Z0-9]{0,5}$")
+
+
+def driver_command() -> str:
+    """The merge-driver command line for this clone: this casectl, by its interpreter's path,
+    so that git finds it whether or not a virtual environment is active."""
+    return f"{shlex.quote(sys.executable)} -m casectl merge-file %O %A %B %P"
+
+
+def git_config(data_dir: Path, key: str) -> str | None:
+    """A value from the repository's git config (any level), or None."""
+    done = _run(data_dir, ["config", "--get", key])
+    value = done.stdout.strip()
+    return value if done.returncode == 0 and value else None
+
+
+def id_tag(data_dir: Path) -> str | None:
+    """This clone's case-id tag (`git config casectl.idtag`), when the folder is a repository."""
+    if git_dir(data_dir) is None or shutil.which("git") is None:
+        return None
+    value = git_config(data_dir, ID_TAG_KEY)
+    return value.upper() if value and ID_TAG.match(value.upper()) else None
+
+
+def check_id_tag(tag: str) -> str:
+    """A case-id tag as given, upper-cased; InvalidInput when it cannot be part of an id."""
+    upper = tag.strip().upper()
+    if not ID_TAG.match(upper):
+        raise InvalidInput(
+            f"the id tag {tag!r} must be 1 to 6 letters or digits, starting with a letter "
+            "(your initials, for example)"
+        )
+    return upper
+
+
+def suggested_id_tag(data_dir: Path, fallback: str) -> str:
+    """Initials of git's user.name (else of `fallback`): what a colleague would recognise."""
+    name = git_config(data_dir, "user.name") or fallback
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z][A-Za-z]*", name)).upper()[:3]
+    return initials if initials and ID_TAG.match(initials) else "X"
+
+
+def attributes_ok(data_dir: Path) -> bool:
+    """True when .gitattributes routes case files to casectl's merge driver."""
+    try:
+        lines = (data_dir / ATTRIBUTES_NAME).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return MERGE_LINE in (line.strip() for line in lines)
+
+
+def setup_problems(data_dir: Path) -> list[str]:
+    """What this clone lacks for merging case files: an empty list when it is ready."""
+    missing: list[str] = []
+    if not attributes_ok(data_dir):
+        missing.append(f"{ATTRIBUTES_NAME} does not send case files to the casectl merge driver")
+    configured = git_config(data_dir, f"merge.{MERGE_DRIVER}.driver")
+    if configured is None:
+        missing.append(f"git config merge.{MERGE_DRIVER}.driver is not set in this clone")
+    else:
+        program = shlex.split(configured)[0] if configured.strip() else ""
+        if not program or (shutil.which(program) is None and not Path(program).exists()):
+            missing.append(
+                f"git config merge.{MERGE_DRIVER}.driver names {program or 'nothing'}, "
+                "which is not there"
+            )
+    if id_tag(data_dir) is None:
+        missing.append(f"this clone has no case-id tag (git config {ID_TAG_KEY})")
+    return missing
+
+
+def setup_clone(data_dir: Path, *, tag: str | None, fallback_author: str) -> list[str]:
+    """Make this clone merge case files with casectl and give it a case-id tag; what was done.
+
+    Idempotent: run in every clone (the driver and the tag live in .git/config, which git
+    never shares), and again whenever the casectl installation moves.
+    """
+    own_repository(data_dir, hint="install it to work as a team")
+    done: list[str] = []
+    os.chmod(data_dir, 0o700)  # a fresh `git clone` follows the umask
+    for path in data_dir.glob(f"*{CASE_SUFFIX}"):
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, 0o600)
+    if not attributes_ok(data_dir):
+        path = data_dir / ATTRIBUTES_NAME
+        try:
+            old = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            old = ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ExternalToolError(f"{path} cannot be read ({exc}); fix or remove it.") from None
+        text = (old if not old or old.endswith("\n") else old + "\n") + GITATTRIBUTES
+        from casectl.store.store import write_atomic
+
+        write_atomic(path, text)
+        done.append(f"wrote {path}: case files merge with casectl")
+    command = driver_command()
+    if git_config(data_dir, f"merge.{MERGE_DRIVER}.driver") != command:
+        run_git(data_dir, "config", f"merge.{MERGE_DRIVER}.name", "casectl case files")
+        run_git(data_dir, "config", f"merge.{MERGE_DRIVER}.driver", command)
+        done.append(
+            f"set git config merge.{MERGE_DRIVER}.driver (for this clone only) to: {command}"
+        )
+    current = id_tag(data_dir)
+    wanted = check_id_tag(tag) if tag else None
+    if (wanted is not None and wanted != current) or current is None:
+        chosen = wanted or suggested_id_tag(data_dir, fallback_author)
+        run_git(data_dir, "config", ID_TAG_KEY, chosen)
+        done.append(f"new case ids from this clone look like C-YEAR-{chosen}-0001 ({ID_TAG_KEY})")
+    return done
+
+
+def commit_files(
+    data_dir: Path, names: Sequence[str], message: str, *, fallback_author: str
+) -> str | None:
+    """Commit these files of the data folder (under the commit lock); the commit or None."""
+    with locked(data_dir, GIT_LOCK):
+        return _commit_paths(data_dir, list(names), message, fallback_author=fallback_author)
+
+
+def tracked(data_dir: Path, names: Sequence[str]) -> set[str]:
+    """Which of these names git tracks in the data folder."""
+    out = run_git(data_dir, "ls-files", "-z", "--", *names)
+    return {n for n in out.split("\0") if n}
+
+
+INIT_FILES = (".gitignore", ATTRIBUTES_NAME)
+
+
+def init_repository(data_dir: Path, *, tag: str | None, fallback_author: str) -> list[str]:
+    """`init --git`: a repository of the data folder's own, its config, .gitignore and
+    .gitattributes committed, commits turned on, this clone set up; what was done.
+
+    Verified before it returns: a half-made repository raises ExternalToolError, so `init`
+    never reports ready when it is not.
+    """
+    from casectl.config import CONFIG_NAME, load_config, with_git_commits
+    from casectl.store.store import write_atomic
+
+    done: list[str] = []
+    if git_dir(data_dir) is None:
+        run_git(data_dir, "init", "-q")
+        done.append(f"made {data_dir} a git repository")
+    own_repository(data_dir)
+    config = data_dir / CONFIG_NAME
+    text = config.read_text(encoding="utf-8")
+    if with_git_commits(text) != text:
+        write_atomic(config, with_git_commits(text))
+        done.append(f"turned on [git] commit in {config}: every write is one commit")
+    done += setup_clone(data_dir, tag=tag, fallback_author=fallback_author)
+    names = [CONFIG_NAME, *INIT_FILES]
+    commit_files(
+        data_dir,
+        names,
+        "init: casectl data folder\n\nStage: init\n",
+        fallback_author=fallback_author,
+    )
+    # Verify what `init` is about to report.
+    untracked = set(names) - tracked(data_dir, names)
+    if untracked:
+        raise ExternalToolError(
+            f"git did not take {', '.join(sorted(untracked))} in {data_dir}; "
+            f"see `git -C {shlex.quote(str(data_dir))} status`."
+        )
+    if not load_config(data_dir).git.commit:
+        raise ExternalToolError(f"{config} still has commits off; set `commit = true` under [git].")
+    missing = setup_problems(data_dir)
+    if missing:
+        raise ExternalToolError(f"the git setup of {data_dir} is incomplete: {missing[0]}.")
+    return done

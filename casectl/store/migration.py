@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casectl.errors import CasectlError, InvalidCaseFile, Problem
+from casectl.store.gitstate import refuse_if_busy
 from casectl.store.lock import locked
 from casectl.store.paths import CASE_SUFFIX
 from casectl.store.schema import Upgrade
@@ -42,6 +43,8 @@ def migrate_cases(
         try:
             path = store.path_for(case_id)
             with locked(store.root, case_id):
+                if not dry_run:
+                    refuse_if_busy(store.root)
                 loaded = store.load(case_id)
                 found = loaded.upgrade
                 if found is None or not found.pending:

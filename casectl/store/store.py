@@ -39,6 +39,7 @@ from casectl.models.case import Case
 from casectl.models.validation import CaseInvalid, format_loc, validate_case
 from casectl.store import schema as migrate
 from casectl.store import yamlio
+from casectl.store.gitstate import refuse_if_busy
 from casectl.store.lock import LOCK_DIR, locked
 from casectl.store.paths import CASE_SUFFIX, check_case_id
 
@@ -235,15 +236,23 @@ class CaseStore:
 
     # --- writing ---
 
-    def create(self, case: Case, *, extra: Callable[[dict[str, Any]], Any] | None = None) -> Path:
+    def create(
+        self,
+        case: Case,
+        *,
+        extra: Callable[[dict[str, Any]], Any] | None = None,
+        then: Callable[[Path], None] | None = None,
+    ) -> Path:
         """Write a new case file; refuses to replace an existing one.
 
         `extra` may add keys of the user's own (`x-…`) to the case data before it is written
-        (an import gives back those a FHIR export carried).
+        (an import gives back those a FHIR export carried). `then(path)` runs after the write,
+        still under the case's lock (the git commit).
         """
         self.require()
         path = self.path_for(case.id)
         with locked(self.root, case.id):
+            refuse_if_busy(self.root)
             if path.exists() or path.is_symlink():
                 raise UnsafePath(
                     f"a case {case.id} already exists in {self.root}; choose another id."
@@ -260,20 +269,31 @@ class CaseStore:
                 raise UnsafePath(
                     f"a case {case.id} already exists in {self.root}; choose another id."
                 ) from None
+            if then is not None:
+                then(path)
         remove_stale_temp_files(self.root)
         return path
 
-    def update(self, case_id: str, change: Callable[[Case], Case]) -> Case:
+    def update(
+        self,
+        case_id: str,
+        change: Callable[[Case], Case],
+        *,
+        then: Callable[[Case, Case], None] | None = None,
+    ) -> Case:
         """Apply `change` to the case under its lock and write the result atomically.
 
         A change that returns the very case it was given changed nothing: the file is left
-        untouched and that case is returned.
+        untouched and that case is returned. `then(before, after)` runs after a write, still
+        under the lock, so that the git commit of this write holds this write's text and no
+        later one's.
         """
         self.require()
         path = self.path_for(case_id)
         if not path.exists():
             self.load(case_id)  # says there is no such case, without making a lock for it
         with locked(self.root, case_id):
+            refuse_if_busy(self.root)
             current = self.load(case_id)
             refuse_read_only(path)
             new_case = change(current.case)
@@ -300,15 +320,28 @@ class CaseStore:
                     ]
                 )
             write_atomic(path, text)
+            if then is not None:
+                then(current.case, written)
         remove_stale_temp_files(self.root)
         return written
 
-    def next_case_id(self, opened: dt.date) -> str:
-        """The next free id for the year, PREFIX-YEAR-NNNN."""
-        prefix = f"{self.config.case.id_prefix}-{opened.year}-"
-        pattern = re.compile(rf"^{re.escape(prefix)}(\d{{4,}})$")
-        numbers = [int(m.group(1)) for cid in self.case_ids() if (m := pattern.match(cid))]
-        return f"{prefix}{max(numbers, default=0) + 1:04d}"
+    @cached_property
+    def id_tag(self) -> str | None:
+        """This clone's case-id tag in a team folder (`git config casectl.idtag`), else None."""
+        from casectl.store.gitlog import id_tag
+
+        return id_tag(self.root)
+
+    def next_case_id(self, opened: dt.date, taken: Iterable[str] | None = None) -> str:
+        """The next free id for the year: PREFIX-YEAR-NNNN, or PREFIX-YEAR-TAG-NNNN in a clone
+        with an id tag, so that two people opening cases in two clones never pick the same id.
+        `taken` are the ids already in use (default: the folder's)."""
+        tag = f"{self.id_tag}-" if self.id_tag else ""
+        stem = f"{self.config.case.id_prefix}-{opened.year}-{tag}"
+        pattern = re.compile(rf"^{re.escape(stem)}(\d{{4,}})$")
+        used = self.case_ids() if taken is None else taken
+        numbers = [int(m.group(1)) for cid in used if (m := pattern.match(cid))]
+        return f"{stem}{max(numbers, default=0) + 1:04d}"
 
     @contextlib.contextmanager
     def creating(self) -> Iterator[None]:

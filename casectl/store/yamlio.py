@@ -305,6 +305,22 @@ def _guess_indent(text: str) -> tuple[int, int]:
     return indent, offset
 
 
+# git's conflict markers at the start of a line (<<<<<<<, =======, >>>>>>>): never YAML.
+CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})(?: |\r?$)", re.M)
+
+
+def check_conflict_markers(text: str) -> None:
+    """Refuse a file a git merge left conflict markers in, naming the first one's line."""
+    found = CONFLICT_MARKER.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        raise YamlProblem(
+            f"git merge conflict at line {line}: keep one side, delete the markers, "
+            "then `git add` and commit",
+            line,
+        )
+
+
 def load(text: str) -> Document:
     """Parse a case file's text, refusing anything but one plain YAML mapping."""
     windows = text.count("\r\n")
@@ -313,6 +329,7 @@ def load(text: str) -> Document:
     crlf = windows > text.count("\n") - windows
     if windows:  # read as LF (ruamel would keep stray CRs in comments); written back as it was
         text = text.replace("\r\n", "\n")
+    check_conflict_markers(text)
     _scan(text)
     indent, offset = _guess_indent(text)
     try:
