@@ -319,7 +319,8 @@ def _coordination(case: Case, today: dt.date) -> Iterable[tuple[Loc, str]]:
     team = {m.id for m in case.care_team}
     referrals: dict[str, str] = {}
     appointments: dict[str, dt.date] = {}
-    for r, record in enumerate(case.coordination):
+    # In date order, as casectl.state reads them (a merge may interleave two people's records).
+    for r, record in sorted(enumerate(case.coordination), key=lambda pair: pair[1].date):
         base: Loc = ("coordination", r)
         for n, ref in enumerate(record.referrals):
             if ref.id in referrals:
