@@ -17,7 +17,8 @@ from casectl.dates import age_in_years, completed_years
 from casectl.models.case import Case
 from casectl.models.people import Client
 from casectl.models.records import RiskAssessment, Vitals
-from casectl.state import CaseState, derive, timeline
+from casectl.models.timeline import timeline
+from casectl.state import CaseState, derive
 from casectl.text import printable
 
 

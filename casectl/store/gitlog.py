@@ -175,7 +175,7 @@ def describe_change(before: Case, after: Case) -> ChangeNote:
             if stage == "follow-up":
                 summary = f"{record.mode} contact with {', '.join(record.with_)}"
             else:
-                from casectl.state import timeline
+                from casectl.models.timeline import timeline
 
                 fresh = [e for e in timeline(after) if e.stage == stage]
                 summary = fresh[-1].summary if fresh else stage
